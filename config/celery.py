@@ -1,0 +1,11 @@
+"""Celery application: broker and result backend are the project's Redis."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("logement_accompagne")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
