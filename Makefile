@@ -19,6 +19,9 @@ $(STAMP): requirements.lock
 
 install: $(STAMP)
 
+# `make run` is the development stack: DEBUG on unless the caller says otherwise.
+run: export DEBUG ?= true
+
 ## Start web + Celery worker + beat on the embedded (or configured) services.
 run: $(STAMP)
 	PORT=$(PORT) $(BIN)/python manage.py runstack
