@@ -312,8 +312,10 @@ class SupportMeasure(TimeStampedModel):
                 condition=Q(ended_on__isnull=True, outcome="") | (Q(ended_on__isnull=False) & ~Q(outcome="")),
                 name="measure_outcome_iff_ended",
             ),
+            # Phase "fin" or "veille active" exactly when the measure has ended.
             models.CheckConstraint(
-                condition=Q(phase__in=[Phase.ENDED, Phase.WATCH]) | Q(ended_on__isnull=True),
+                condition=Q(phase__in=[Phase.ENDED, Phase.WATCH], ended_on__isnull=False)
+                | (~Q(phase__in=[Phase.ENDED, Phase.WATCH]) & Q(ended_on__isnull=True)),
                 name="measure_ended_phase_consistent",
             ),
         ]

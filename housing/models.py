@@ -100,6 +100,9 @@ ASSOCIATION_TENANT_KINDS = (
     LeaseKind.SLIDING, LeaseKind.SUBLET, LeaseKind.ASSOCIATIVE, LeaseKind.RENT_INTERMEDIATION,
 )
 
+#: Lease kinds in which the household itself holds the lease.
+HOUSEHOLD_TENANT_KINDS = (LeaseKind.DIRECT, LeaseKind.MANAGEMENT_MANDATE, LeaseKind.RESIDENCE)
+
 
 class Lease(TimeStampedModel):
     """One step of a household's lease path on one unit.
@@ -147,6 +150,10 @@ class Lease(TimeStampedModel):
             models.CheckConstraint(
                 condition=~Q(kind__in=ASSOCIATION_TENANT_KINDS) | Q(tenant_organisation__isnull=False),
                 name="lease_association_holds_intermediated_lease",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=HOUSEHOLD_TENANT_KINDS) | Q(tenant_household__isnull=False),
+                name="lease_household_holds_direct_lease",
             ),
             models.CheckConstraint(condition=Q(kind=LeaseKind.SLIDING) | Q(planned_glissement_on__isnull=True), name="lease_glissement_only_sliding"),
             models.CheckConstraint(condition=~Q(parent_lease=F("id")), name="lease_not_own_parent"),

@@ -183,7 +183,7 @@ class Project(TimeStampedModel):
         verbose_name_plural = _("projets")
         ordering = ["category", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["call", "number"], name="project_number_unique_per_call"),
+            models.UniqueConstraint(fields=["call", "number"], nulls_distinct=False, name="project_number_unique_per_call"),
             dates_ordered("starts_on", "ends_on", "project_dates_ordered"),
             non_negative("cost_amount", "project_cost_non_negative"),
             models.CheckConstraint(
