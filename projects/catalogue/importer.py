@@ -216,7 +216,8 @@ def _organisation(name: str, kind: str, report: ImportReport) -> Organisation:
 ROLE_MAP = {"lead": CarrierRole.LEAD, "partner": CarrierRole.PARTNER}
 
 
-def _sync_carriers(project: Project, entry: ProjectEntry, report: ImportReport) -> Organisation | None:
+def _resolve_carriers(entry: ProjectEntry, report: ImportReport) -> tuple[dict[int, str], Organisation | None]:
+    """Organisations of the fiche's header with their role, and the lead landlord."""
     wanted: dict[int, str] = {}
     lead: Organisation | None = None
     for carrier in entry.carriers:
@@ -227,6 +228,10 @@ def _sync_carriers(project: Project, entry: ProjectEntry, report: ImportReport) 
         wanted[org.pk] = role
         if role == CarrierRole.LEAD and lead is None and org.is_landlord:
             lead = org
+    return wanted, lead
+
+
+def _sync_carriers(project: Project, wanted: dict[int, str], report: ImportReport) -> None:
     current = {c.organisation_id: c for c in project.project_carriers.all()}
     for org_id, carrier in current.items():
         if org_id not in wanted:
@@ -234,7 +239,6 @@ def _sync_carriers(project: Project, entry: ProjectEntry, report: ImportReport) 
             report.count(report.updated, ProjectCarrier)
     for org_id, role in wanted.items():
         _sync(ProjectCarrier, {"project": project, "organisation_id": org_id}, {"role": role}, report)
-    return lead
 
 
 def _sync_yearly_targets(project: Project, entry: ProjectEntry, report: ImportReport) -> None:
@@ -275,11 +279,9 @@ def load_guide(guide: Guide, sessions: list[SessionFigures]) -> ImportReport:
             report,
         )
     for entry in guide.projects:
-        project = Project.objects.filter(call=call, number=entry.number).first()
-        if project is None:
-            project = _sync(Project, {"call": call, "number": entry.number}, _project_values(entry, None), report)
-        lead = _sync_carriers(project, entry, report)
-        _sync(Project, {"call": call, "number": entry.number}, _project_values(entry, lead), report)
+        carriers, lead = _resolve_carriers(entry, report)
+        project = _sync(Project, {"call": call, "number": entry.number}, _project_values(entry, lead), report)
+        _sync_carriers(project, carriers, report)
         _sync_yearly_targets(project, entry, report)
     return report
 

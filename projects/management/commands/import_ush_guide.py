@@ -33,9 +33,9 @@ class Command(BaseCommand):
             raise CommandError("\n".join(lines)) from exc
 
         if report.changed:
-            for label, bucket in (("créés", report.created), ("mis à jour", report.updated)):
+            for label, bucket in (("Créations", report.created), ("Mises à jour", report.updated)):
                 for name, count in sorted(bucket.items()):
-                    self.stdout.write(f"{name} {label} : {count}")
+                    self.stdout.write(f"{label} — {name} : {count}")
         else:
             self.stdout.write("Catalogue déjà à jour : aucune modification.")
         self._print_table(guide)
