@@ -37,15 +37,22 @@ if EMBEDDED_DATABASE:
         "default": {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": env("EMBEDDED_DATABASE_NAME", default="logement"),
-            "USER": _pg.user,
+            "USER": embedded.APP_ROLE,
             "HOST": _pg.socket_dir,
             "PORT": str(_pg.port),
             "TEST": {"NAME": "test_logement"},
         }
     }
     embedded.ensure_database(_pg, DATABASES["default"]["NAME"])
+    # The owner role (cluster superuser): audit retention job only.
+    DATABASE_OWNER = {"USER": _pg.user, "PASSWORD": ""}
 else:
     DATABASES = {"default": env.db("DATABASE_URL")}
+    # DATABASE_OWNER_URL: the role that owns the audit table (retention job).
+    # Unset: the application's own role, and the audit guard relies on it
+    # not being a superuser (see docs/privacy.md).
+    _owner = env.db("DATABASE_OWNER_URL", default=env("DATABASE_URL"))
+    DATABASE_OWNER = {"USER": _owner["USER"], "PASSWORD": _owner.get("PASSWORD", "")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False  # services open their own transactions

@@ -187,18 +187,31 @@ def _start_postgres(pgdata: Path) -> PostgresInfo:
     return info
 
 
-def ensure_database(info: PostgresInfo, name: str) -> None:
-    """Create database ``name`` on the embedded server if it does not exist."""
+#: Login role of the application on the embedded server. Not a superuser:
+#: the application must not be able to bypass the audit table's guard
+#: (DESIGN.md §3); the cluster's superuser ``postgres`` is the owner role
+#: used by migrations of privileges and by the audit retention job.
+APP_ROLE = "logement_app"
+
+
+def ensure_database(info: PostgresInfo, name: str, owner: str = APP_ROLE) -> None:
+    """Create the application role and database ``name`` owned by it, if missing."""
     import psycopg
     from psycopg import sql
 
     with psycopg.connect(
         host=info.socket_dir, port=info.port, user=info.user, dbname=info.database, autocommit=True
     ) as conn:
+        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [owner]).fetchone():
+            with contextlib.suppress(psycopg.errors.DuplicateObject):  # a concurrent starter won
+                # CREATEDB: the test suite creates its own test database.
+                conn.execute(sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEROLE CREATEDB").format(sql.Identifier(owner)))
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
-            with contextlib.suppress(psycopg.errors.DuplicateDatabase):  # a concurrent starter won
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase):
+                conn.execute(
+                    sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(owner))
+                )
 
 
 def stop_postgres(pgdata: Path) -> bool:
