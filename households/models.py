@@ -108,7 +108,7 @@ class Person(TimeStampedModel):
     """A member of a household. No NIR field exists anywhere, by design."""
 
     household = models.ForeignKey(Household, verbose_name=_("ménage"), on_delete=models.CASCADE, related_name="people")
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+", editable=False)
+    organisation = models.ForeignKey(Organisation, verbose_name=_("organisation propriétaire"), on_delete=models.PROTECT, related_name="+", editable=False)
     role = models.CharField(_("place dans le ménage"), max_length=20, choices=PersonRole.choices)
     first_name = models.CharField(_("prénom"), max_length=120)
     last_name = models.CharField(_("nom"), max_length=120)
@@ -154,7 +154,7 @@ class Referral(TimeStampedModel):
     """Orientation of a household towards a project."""
 
     household = models.ForeignKey(Household, verbose_name=_("ménage"), on_delete=models.CASCADE, related_name="referrals")
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+", editable=False)
+    organisation = models.ForeignKey(Organisation, verbose_name=_("organisation propriétaire"), on_delete=models.PROTECT, related_name="+", editable=False)
     project = models.ForeignKey(Project, verbose_name=_("projet"), null=True, blank=True, on_delete=models.PROTECT, related_name="referrals")
     source = models.CharField(_("orienté par"), max_length=20, choices=ReferralSource.choices)
     referring_organisation = models.ForeignKey(
@@ -201,7 +201,7 @@ class Consent(TimeStampedModel):
     """Consent of the household to share with one partner for one purpose."""
 
     household = models.ForeignKey(Household, verbose_name=_("ménage"), on_delete=models.CASCADE, related_name="consents")
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+", editable=False)
+    organisation = models.ForeignKey(Organisation, verbose_name=_("organisation propriétaire"), on_delete=models.PROTECT, related_name="+", editable=False)
     partner = models.ForeignKey(Organisation, verbose_name=_("partenaire destinataire"), on_delete=models.PROTECT, related_name="consents_received")
     purpose = models.CharField(_("finalité"), max_length=30, choices=ConsentPurpose.choices)
     given_on = models.DateField(_("recueilli le"))
@@ -328,7 +328,7 @@ class Mandate(TimeStampedModel):
     """Mandate period of a measure (often 6 months, renewable)."""
 
     measure = models.ForeignKey(SupportMeasure, verbose_name=_("mesure"), on_delete=models.CASCADE, related_name="mandates")
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+", editable=False)
+    organisation = models.ForeignKey(Organisation, verbose_name=_("organisation propriétaire"), on_delete=models.PROTECT, related_name="+", editable=False)
     number = models.PositiveSmallIntegerField(_("n°"), validators=[MinValueValidator(1)], help_text=_("1 = mandat initial, 2 = premier renouvellement…"))
     starts_on = models.DateField(_("début"))
     ends_on = models.DateField(_("fin"))
@@ -403,7 +403,7 @@ class SupportGoal(TimeStampedModel):
     """One goal of the support plan."""
 
     measure = models.ForeignKey(SupportMeasure, verbose_name=_("mesure"), on_delete=models.CASCADE, related_name="goals")
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+", editable=False)
+    organisation = models.ForeignKey(Organisation, verbose_name=_("organisation propriétaire"), on_delete=models.PROTECT, related_name="+", editable=False)
     domain = models.CharField(_("domaine"), max_length=20, choices=GoalDomain.choices)
     title = models.CharField(_("objectif"), max_length=255)
     set_on = models.DateField(_("fixé le"))
@@ -440,7 +440,7 @@ class ReviewMilestone(models.TextChoices):
 
 class GoalReview(TimeStampedModel):
     goal = models.ForeignKey(SupportGoal, verbose_name=_("objectif"), on_delete=models.CASCADE, related_name="reviews")
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+", editable=False)
+    organisation = models.ForeignKey(Organisation, verbose_name=_("organisation propriétaire"), on_delete=models.PROTECT, related_name="+", editable=False)
     milestone = models.CharField(_("échéance"), max_length=10, choices=ReviewMilestone.choices)
     due_on = models.DateField(_("prévu le"))
     reviewed_on = models.DateField(_("réalisé le"), null=True, blank=True)
@@ -489,7 +489,7 @@ class Contact(TimeStampedModel):
 
     measure = models.ForeignKey(SupportMeasure, verbose_name=_("mesure"), on_delete=models.CASCADE, related_name="contacts")
     household = models.ForeignKey(Household, verbose_name=_("ménage"), on_delete=models.CASCADE, related_name="contacts", editable=False)
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+", editable=False)
+    organisation = models.ForeignKey(Organisation, verbose_name=_("organisation propriétaire"), on_delete=models.PROTECT, related_name="+", editable=False)
     author = models.ForeignKey(Membership, verbose_name=_("auteur"), null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts")
     kind = models.CharField(_("type"), max_length=20, choices=ContactKind.choices)
     status = models.CharField(_("statut"), max_length=20, choices=ContactStatus.choices, default=ContactStatus.DONE)
@@ -552,7 +552,7 @@ class Workshop(TimeStampedModel):
 class WorkshopAttendance(TimeStampedModel):
     workshop = models.ForeignKey(Workshop, verbose_name=_("atelier"), on_delete=models.CASCADE, related_name="attendances")
     household = models.ForeignKey(Household, verbose_name=_("ménage"), on_delete=models.CASCADE, related_name="workshop_attendances")
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+", editable=False)
+    organisation = models.ForeignKey(Organisation, verbose_name=_("organisation propriétaire"), on_delete=models.PROTECT, related_name="+", editable=False)
     attended = models.BooleanField(_("présent"), default=True)
     participants = models.PositiveSmallIntegerField(_("personnes présentes"), default=1)
 
@@ -579,7 +579,7 @@ class SituationSnapshot(TimeStampedModel):
     """Figures of a household's situation at entry, exit and 12 months after: outcomes."""
 
     measure = models.ForeignKey(SupportMeasure, verbose_name=_("mesure"), on_delete=models.CASCADE, related_name="snapshots")
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+", editable=False)
+    organisation = models.ForeignKey(Organisation, verbose_name=_("organisation propriétaire"), on_delete=models.PROTECT, related_name="+", editable=False)
     moment = models.CharField(_("moment"), max_length=20, choices=SnapshotMoment.choices)
     observed_on = models.DateField(_("constaté le"))
     rent_arrears = money_field(_("dette locative (€)"), default=Decimal("0"))

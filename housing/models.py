@@ -164,7 +164,11 @@ class Lease(TimeStampedModel):
         # the embedded PostgreSQL has no btree_gist for an exclusion constraint.
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} — {self.unit} ({self.starts_on:%d/%m/%Y})"
+        # No address here: a lease's label appears in lists and pickers, and the
+        # address of a household under domestic-violence protection must not.
+        return _("%(kind)s n° %(id)s du %(start)s") % {
+            "kind": self.get_kind_display(), "id": self.pk, "start": f"{self.starts_on:%d/%m/%Y}",
+        }
 
     @property
     def rent_debtor(self):
@@ -222,7 +226,7 @@ class AttributionStep(TimeStampedModel):
     """A step of the access path of a household (demande → CALEOL → entrée)."""
 
     household = models.ForeignKey(Household, verbose_name=_("ménage"), on_delete=models.CASCADE, related_name="attribution_steps")
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+", editable=False)
+    organisation = models.ForeignKey(Organisation, verbose_name=_("organisation propriétaire"), on_delete=models.PROTECT, related_name="+", editable=False)
     unit = models.ForeignKey(HousingUnit, verbose_name=_("logement proposé"), null=True, blank=True, on_delete=models.SET_NULL, related_name="attribution_steps")
     kind = models.CharField(_("étape"), max_length=20, choices=AttributionStepKind.choices)
     occurred_on = models.DateField(_("date"))
@@ -260,7 +264,7 @@ class EvictionCase(TimeStampedModel):
     """Dossier de prévention des expulsions on a lease."""
 
     lease = models.ForeignKey(Lease, verbose_name=_("bail"), on_delete=models.PROTECT, related_name="eviction_cases")
-    lessor = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+", editable=False)
+    lessor = models.ForeignKey(Organisation, verbose_name=_("bailleur"), on_delete=models.PROTECT, related_name="+", editable=False)
     opened_on = models.DateField(_("ouvert le"))
     closed_on = models.DateField(_("clos le"), null=True, blank=True)
     status = models.CharField(_("état"), max_length=20, choices=EvictionCaseStatus.choices, default=EvictionCaseStatus.OPEN)
@@ -319,7 +323,7 @@ class EvictionStep(TimeStampedModel):
     """One dated step of an eviction-prevention file, with its legal deadline."""
 
     case = models.ForeignKey(EvictionCase, verbose_name=_("dossier"), on_delete=models.CASCADE, related_name="steps")
-    lessor = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+", editable=False)
+    lessor = models.ForeignKey(Organisation, verbose_name=_("bailleur"), on_delete=models.PROTECT, related_name="+", editable=False)
     kind = models.CharField(_("étape"), max_length=30, choices=EvictionStepKind.choices)
     occurred_on = models.DateField(_("date"))
     amount = money_field(_("montant en jeu (€)"), null=True, blank=True)

@@ -246,7 +246,7 @@ class Action(TimeStampedModel):
         constraints = [models.UniqueConstraint(fields=["project", "title"], name="action_title_unique_per_project")]
 
     def __str__(self) -> str:
-        return self.title
+        return f"{self.project.number} — {self.title}"
 
 
 class ProjectTarget(TimeStampedModel):
@@ -347,7 +347,7 @@ class BudgetLine(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.year}"
+        return f"{self.project.number} — {self.get_kind_display()} {self.year}"
 
 
 class Expense(TimeStampedModel):
@@ -427,7 +427,9 @@ class CommitteeMeeting(TimeStampedModel):
         ordering = ["-held_on"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} du {self.held_on:%d/%m/%Y}"
+        return _("%(project)s — %(kind)s du %(date)s") % {
+            "project": self.project.number, "kind": self.get_kind_display(), "date": f"{self.held_on:%d/%m/%Y}",
+        }
 
 
 class CommitteeDecision(TimeStampedModel):
