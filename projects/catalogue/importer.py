@@ -128,11 +128,15 @@ def parse_sessions(text: str) -> list[SessionFigures]:
 # --------------------------------------------------------------------------
 
 
-def _sync(model, lookup: dict, values: dict, report: ImportReport):
-    """get-or-create by ``lookup``; update only the fields whose value differs."""
+def _sync(model, lookup: dict, values: dict, report: ImportReport, on_create: dict | None = None):
+    """get-or-create by ``lookup``; update only the fields whose value differs.
+
+    ``on_create`` values are set on a new row only: they belong to the
+    project's life afterwards (its status, for instance).
+    """
     obj = model.objects.filter(**lookup).first()
     if obj is None:
-        obj = model(**lookup, **values)
+        obj = model(**lookup, **values, **(on_create or {}))
         obj.full_clean()
         obj.save()
         report.count(report.created, model)
@@ -172,7 +176,6 @@ def _project_values(entry: ProjectEntry, lead: Organisation | None) -> dict:
     return {
         "category": entry.category,
         "title": entry.title[:500],
-        "status": ProjectStatus.RETAINED,  # the 92 monographs obtained a funding agreement
         "lead_landlord": lead,
         "carriers_text": entry.carriers_text[:500],
         "territory_text": entry.territory_text[:255],
@@ -280,7 +283,11 @@ def load_guide(guide: Guide, sessions: list[SessionFigures]) -> ImportReport:
         )
     for entry in guide.projects:
         carriers, lead = _resolve_carriers(entry, report)
-        project = _sync(Project, {"call": call, "number": entry.number}, _project_values(entry, lead), report)
+        project = _sync(
+            Project, {"call": call, "number": entry.number}, _project_values(entry, lead), report,
+            # The 92 monographs obtained a funding agreement; later the status is the project's own.
+            on_create={"status": ProjectStatus.RETAINED},
+        )
         _sync_carriers(project, carriers, report)
         _sync_yearly_targets(project, entry, report)
     return report

@@ -168,3 +168,10 @@ def test_no_contact_person_is_imported(guide_text):
     leaked = sorted(n for n in names if n in everything) + sorted(e for e in emails if e in everything)
     assert leaked == []
     assert not re.search(r"\b0\d(?:[ .]?\d{2}){4}\b", everything)  # no phone number
+
+
+def test_a_second_run_keeps_the_status_the_project_has_since():
+    _import()
+    Project.objects.filter(number="1.4").update(status="in_progress")
+    _import()
+    assert Project.objects.get(number="1.4").status == "in_progress"
