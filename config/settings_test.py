@@ -11,3 +11,7 @@ CACHES["default"]["KEY_PREFIX"] = "test"  # noqa: F405
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+# The second factor is switched on by the tests that are about it
+# (tests/partners/test_accounts.py); elsewhere admin_client and force_login
+# stand for a verified session.
+SECOND_FACTOR_REQUIRED = False

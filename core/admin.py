@@ -94,6 +94,26 @@ class ProtectedFieldsAdminMixin:
             # lookup_field()/label_for_field() find admin attributes by name.
             setattr(self, _masked_name(name), _masked_display(self.model, name))
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """Every opening of household data in the admin leaves an audit row."""
+        if object_id and request.method == "GET":
+            from . import audit
+
+            audit.record_event(
+                user=request.user, action="view", model_label=self.model._meta.label,
+                object_id=object_id, reason="admin", request=request,
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        from . import audit
+
+        audit.record_event(
+            user=request.user, action="update" if change else "create", model_label=self.model._meta.label,
+            object_id=obj.pk, fields=form.changed_data, reason="admin", request=request,
+        )
+
     def get_protected_fields(self) -> tuple[str, ...]:
         return protected_fields_for(self.model)
 
@@ -466,3 +486,7 @@ class UserAdmin(DjangoUserAdmin):
     ordering = ("email",)
     filter_horizontal = ("groups", "user_permissions")
     show_full_result_count = False
+
+
+# The audit log's read-only admin lives in its own module.
+from . import audit_admin  # noqa: E402,F401

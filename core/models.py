@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -90,3 +91,68 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.first_name or self.email
+
+
+class AuditLog(models.Model):
+    """One row per write, opening of a household file, refusal or account event (DESIGN.md §3).
+
+    Rows are immutable: the application's database role may INSERT and
+    SELECT them, never UPDATE, DELETE or TRUNCATE (a trigger refuses it,
+    migration ``0002_auditlog``); only the retention job, under the owner
+    role, purges rows past ``AUDIT_RETENTION_DAYS`` (``core.audit``).
+
+    Who and for whom are *snapshots* (plain integers and the e-mail at the
+    time), not foreign keys: no ``ON DELETE`` may ever rewrite a row. No
+    value of any field and no ``str()`` of the object is stored, only the
+    names of the fields that changed, so that anonymising a household
+    really erases its data.
+    """
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("création")
+        UPDATE = "update", _("modification")
+        DELETE = "delete", _("suppression")
+        VIEW = "view", _("consultation")
+        REFUSED = "refused", _("accès refusé")
+        LOGIN = "login", _("connexion")
+        LOGOUT = "logout", _("déconnexion")
+        LOGIN_FAILED = "login_failed", _("échec de connexion")
+        EXPORT = "export", _("export")
+        ARCHIVE = "archive", _("archivage")
+        ANONYMISE = "anonymise", _("anonymisation")
+        PURGE = "purge", _("purge du journal")
+
+    at = models.DateTimeField(_("date et heure"), default=timezone.now, db_index=True, editable=False)
+    user_id = models.BigIntegerField(_("identifiant de l'utilisateur"), null=True, blank=True)
+    user_email = models.CharField(_("e-mail de l'utilisateur"), max_length=254, blank=True)
+    membership_id = models.BigIntegerField(_("identifiant du rattachement"), null=True, blank=True)
+    organisation_id = models.BigIntegerField(_("identifiant de l'organisation"), null=True, blank=True)
+    role = models.CharField(_("rôle"), max_length=32, blank=True)
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    model_label = models.CharField(_("type d'objet"), max_length=100, blank=True)
+    object_id = models.CharField(_("identifiant de l'objet"), max_length=64, blank=True)
+    fields = ArrayField(
+        models.CharField(max_length=100),
+        verbose_name=_("champs"),
+        default=list,
+        blank=True,
+        help_text=_("Noms des champs concernés, jamais leurs valeurs."),
+    )
+    reason = models.CharField(_("motif"), max_length=200, blank=True)
+    request_path = models.CharField(_("adresse de la page"), max_length=500, blank=True)
+    ip = models.GenericIPAddressField(_("adresse IP"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("entrée du journal d'audit")
+        verbose_name_plural = _("journal d'audit")
+        ordering = ["-at", "-id"]
+        default_permissions = ("view",)  # nobody adds, changes or deletes audit rows
+        indexes = [
+            models.Index(fields=["model_label", "object_id"], name="auditlog_object_idx"),
+            models.Index(fields=["organisation_id", "at"], name="auditlog_org_at_idx"),
+            models.Index(fields=["user_id", "at"], name="auditlog_user_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        target = f"{self.model_label} {self.object_id}".strip()
+        return f"{self.get_action_display()} {target}".strip()

@@ -9,7 +9,10 @@ class ProjectsConfig(AppConfig):
     def ready(self) -> None:
         from core.bootstrap import register_loader
 
+        from . import access
+
         register_loader(10, "ush_catalogue", load_catalogue_if_empty)
+        access.register()
 
 
 def load_catalogue_if_empty(stdout=None) -> None:

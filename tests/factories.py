@@ -797,3 +797,16 @@ class ReportRunFactory(DjangoModelFactory):
         departement_scope = factory.Trait(scope=ReportScope.DEPARTEMENT, departement="69")
         succeeded = factory.Trait(status=ReportStatus.SUCCEEDED, attempts=1)
         failed = factory.Trait(status=ReportStatus.FAILED, attempts=3, error="Délai dépassé")
+
+
+class AuditLogFactory(DjangoModelFactory):
+    """Audit rows can be inserted, never updated nor deleted by the app role."""
+
+    class Meta:
+        model = "core.AuditLog"
+
+    user_email = factory.Sequence(lambda n: f"auditee{n}@example.org")
+    role = "caseworker"
+    action = "view"
+    model_label = "households.Household"
+    object_id = factory.Sequence(str)

@@ -86,7 +86,14 @@ class Command(BaseCommand):
             "  Comptes de démonstration :",
         ]
         lines += [f"    {role:<40} {email:<45} {password}" for role, email, password in demo_logins()]
-        lines += ["", "  Ctrl-C pour tout arrêter.", ""]
+        lines += [
+            "",
+            "  Vérification en deux étapes (équipe nationale, financeur, administrateurs) :",
+            "    .venv/bin/python manage.py demo_code   (code du moment ; secret TOTP dans le README)",
+            "",
+            "  Ctrl-C pour tout arrêter.",
+            "",
+        ]
         self.stdout.write("\n".join(lines))
         self.stdout.flush()
 

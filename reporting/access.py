@@ -1,0 +1,29 @@
+"""Report runs: those of one's organisation; national runs for national staff."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from core import access
+from core.access import NATIONAL_STAFF, ORG_ADMIN, PLATFORM_ADMIN, TEAM_LEAD, VIEW, Actor, Policy
+from projects.access import visible_projects
+
+from .models import ReportRun, ReportScope
+
+
+class ReportRunPolicy(Policy):
+    def scope(self, actor: Actor, queryset):
+        visible = Q(organisation_id=actor.organisation_id) | Q(requested_by=actor.user) | Q(
+            project__in=visible_projects(actor).values("pk")
+        )
+        if actor.role == NATIONAL_STAFF:
+            visible |= Q(scope__in=[ReportScope.NATIONAL, ReportScope.DEPARTEMENT])
+        return queryset.filter(visible)
+
+    def can(self, actor: Actor, action: str, obj=None) -> bool:
+        # A lead (or an admin) re-launches a run; nobody edits a run by hand.
+        return action == VIEW or (action == access.ADD and actor.role in {TEAM_LEAD, ORG_ADMIN, NATIONAL_STAFF, PLATFORM_ADMIN})
+
+
+def register() -> None:
+    access.register(ReportRunPolicy(ReportRun))
