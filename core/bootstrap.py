@@ -54,7 +54,7 @@ def create_platform_admin(stdout=None) -> None:
     from django.contrib.auth import get_user_model
 
     User = get_user_model()
-    if not (settings.DEBUG or settings.EMBEDDED_DATABASE) or User.objects.exists():
+    if not (settings.DEBUG or settings.EMBEDDED_DATABASE) or User.objects.filter(is_superuser=True).exists():
         return
     User.objects.create_superuser(
         email=DEMO_ADMIN_EMAIL, password=DEMO_PASSWORD, first_name="Camille", last_name="Admin"
