@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.apps import apps
 from django.http import Http404
 
 from core import access
@@ -299,3 +300,44 @@ def test_opening_household_data_in_the_admin_is_audited(admin_client, world):
     assert response.status_code == 200
     assert b"SECRET-sante" not in response.content
     assert AuditLog.objects.filter(action="view", model_label="households.Household", object_id=str(household.pk)).exists()
+
+
+def protected_field_cases():
+    """(model label, field) for every field with a rule of its own in the registry."""
+    return sorted(
+        (model._meta.label, name) for model in access.registered_models() for name in access.policy_for(model).fields
+    )
+
+
+def object_of(pair: dict, label: str):
+    model = apps.get_model(label)
+    return model._default_manager.filter(pk__in=rows_owned_by(pair, model)).first()
+
+
+@pytest.mark.parametrize(("label", "field"), protected_field_cases())
+def test_field_policy_per_protected_field(world, label, field):
+    """Each protected field: the measure's team reads it, a colleague off the
+    team does not; under domestic-violence protection the address fields are
+    for the team and the landlord only."""
+    from housing.access import ADDRESS_SHAREABLE
+
+    pair = world["a"]
+    obj = object_of(pair, label)
+    assert obj is not None, f"the world has no {label}"
+    team, colleague, landlord = (actor(pair["people"][k]) for k in ("caseworker", "colleague", "adviser"))
+    rule = access.policy_for(obj).fields[field]
+
+    if ADDRESS_SHAREABLE in rule.read:
+        household = pair["household"]
+        household.domestic_violence = True
+        household.save()
+        obj = type(obj)._default_manager.get(pk=obj.pk)
+        assert access.readable_fields(landlord, obj, [field]) == [field]
+        assert access.readable_fields(team, obj, [field]) == [field]
+    else:
+        assert access.readable_fields(team, obj, [field]) == [field]
+        access.check_writable(team, obj, [field])
+    assert access.readable_fields(colleague, obj, [field]) == []
+    with pytest.raises(access.FieldsNotWritable) as excinfo:
+        access.check_writable(colleague, obj, [field])
+    assert excinfo.value.fields == [field]
