@@ -141,8 +141,9 @@ class HouseholdPolicy(Policy):
         if action == access.ADD:
             return actor.role in SUPPORT_WRITERS
         if action == EXPORT:
-            # Right-of-access export: the supporting organisation's lead or admin.
-            return actor.role in {TEAM_LEAD, ORG_ADMIN} and SUPPORTING in household_audiences(actor, obj)
+            # Right-of-access export holds the social notes: a lead or admin
+            # who is on the household's team.
+            return actor.role in {TEAM_LEAD, ORG_ADMIN} and TEAM in household_audiences(actor, obj)
         return actor.role in SUPPORT_WRITERS and SUPPORTING in household_audiences(actor, obj)
 
     def audiences(self, actor: Actor, obj) -> frozenset[str]:

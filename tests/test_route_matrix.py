@@ -131,3 +131,17 @@ def test_route_matrix(client, settings, world, route, pattern):  # noqa: F811
                 f"{name} GET {route}: {response.status_code}"
             )
         client.logout()
+
+
+def test_right_of_access_export_is_for_a_lead_on_the_team(client, settings, world):  # noqa: F811
+    settings.SECOND_FACTOR_REQUIRED = False
+    household = world["a"]["household"]
+    url = f"/menages/{household.pk}/droit-d-acces/"
+    login_as(client, world["a"]["people"]["lead"])  # team lead, on the team
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/json")
+    assert "SECRET-sante" in response.content.decode()
+    login_as(client, world["a"]["people"]["admin"])  # admin of the association, not on the team
+    assert client.get(url).status_code == 403
+    login_as(client, world["a"]["people"]["colleague"])  # caseworker off the team
+    assert client.get(url).status_code == 403
