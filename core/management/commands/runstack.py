@@ -3,6 +3,7 @@ Celery worker and Celery beat in the foreground until Ctrl-C."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -30,6 +31,10 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         if not no_bootstrap:
             call_command("bootstrap", stdout=self.stdout)
+        if settings.DEBUG:
+            Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # served from the finders
+        else:
+            call_command("collectstatic", interactive=False, verbosity=0)
         children = self._start_children(host, port)
         try:
             url = f"http://{host}:{port}/"
@@ -58,7 +63,7 @@ class Command(BaseCommand):
         # Children inherit the environment: they find the embedded servers
         # started by this process through the same var/ folder.
         return {
-            name: subprocess.Popen(command, cwd=base_dir, start_new_session=True)
+            name: subprocess.Popen(command, cwd=base_dir, start_new_session=True, preexec_fn=_die_with_parent)
             for name, command in commands.items()
         }
 
@@ -108,13 +113,13 @@ class Command(BaseCommand):
         def request_stop(signum, frame):  # noqa: ARG001
             stop["now"] = True
 
+        # Installed explicitly: a shell that starts us in the background sets
+        # SIGINT to "ignore", and Python would then never raise KeyboardInterrupt.
+        signal.signal(signal.SIGINT, request_stop)
         signal.signal(signal.SIGTERM, request_stop)
-        try:
-            while not stop["now"]:
-                self._check_alive(children)
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            pass
+        while not stop["now"]:
+            self._check_alive(children)
+            time.sleep(0.5)
 
     def _stop(self, children: dict[str, subprocess.Popen]) -> None:
         for child in children.values():
@@ -127,3 +132,15 @@ class Command(BaseCommand):
             except subprocess.TimeoutExpired:
                 os.killpg(child.pid, signal.SIGKILL)
         self.stdout.write("Arrêté.")
+
+
+def _die_with_parent() -> None:
+    """In each child: receive SIGTERM if runstack itself dies (even by kill -9).
+
+    Linux only (prctl PR_SET_PDEATHSIG); elsewhere children are stopped by
+    the normal shutdown path only.
+    """
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except OSError:
+        pass
