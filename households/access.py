@@ -16,9 +16,11 @@ households never imports housing.
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 
 from core import access
 from core.access import CASEWORKER, ORG_ADMIN, PLATFORM_ADMIN, TEAM_LEAD, VIEW, Actor, FieldRule, Policy
+from partners.models import OrganisationKind
 from projects.models import CarrierRole, ProjectCarrier
 
 from .models import (
@@ -50,6 +52,8 @@ def consent(purpose: str) -> str:
     return f"consent:{purpose}"
 
 
+LANDLORD_KINDS = (OrganisationKind.LANDLORD, OrganisationKind.LANDLORD_GROUP)
+
 #: Roles of a supporting organisation who write the support file.
 SUPPORT_WRITERS = frozenset({CASEWORKER, TEAM_LEAD, ORG_ADMIN, access.LANDLORD_ADVISER})
 
@@ -69,7 +73,8 @@ def visible_households(actor: Actor, *, include_archived: bool = False):
     org = actor.organisation_id
     project_landlord = Q(project__lead_landlord_id=org) | Exists(
         ProjectCarrier.objects.filter(
-            project=OuterRef("project_id"), organisation_id=org, role__in=[CarrierRole.LEAD, CarrierRole.CO_LEAD]
+            project=OuterRef("project_id"), organisation_id=org, role__in=[CarrierRole.LEAD, CarrierRole.CO_LEAD],
+            organisation__kind__in=LANDLORD_KINDS,
         )
     )
     has_lease = Exists(Household.objects.filter(pk=OuterRef("pk"), occupied_leases__isnull=False))
@@ -88,6 +93,22 @@ def visible_households(actor: Actor, *, include_archived: bool = False):
     return households
 
 
+def active_team_q(prefix: str = "") -> Q:
+    """Team rows in force today: no end date, or an end date not yet passed."""
+    today = timezone.localdate()
+    return Q(**{f"{prefix}until__isnull": True}) | Q(**{f"{prefix}until__gte": today})
+
+
+def is_project_landlord(org: int, household: Household) -> bool:
+    """The landlord carrier of the household's project (before any lease)."""
+    if household.project_id is None:
+        return False
+    return household.project.lead_landlord_id == org or ProjectCarrier.objects.filter(
+        project_id=household.project_id, organisation_id=org, role__in=[CarrierRole.LEAD, CarrierRole.CO_LEAD],
+        organisation__kind__in=LANDLORD_KINDS,
+    ).exists()
+
+
 def household_audiences(actor: Actor, household: Household, measure: SupportMeasure | None = None) -> frozenset[str]:
     """The actor's relations to a household (and to one of its measures)."""
     if not actor.acts_for_an_organisation or actor.aggregate_only:
@@ -97,17 +118,18 @@ def household_audiences(actor: Actor, household: Household, measure: SupportMeas
     measures = SupportMeasure.objects.filter(household=household, organisation_id=org)
     if measure is not None:
         measures = measures.filter(pk=measure.pk)
-    if household.organisation_id == org or measures.exists():
+    # With a measure: its own organisation only (the organisation that opened
+    # the file does not write another organisation's support rows).
+    supporting = measures.exists() if measure is not None else (household.organisation_id == org or measures.exists())
+    if supporting:
         audiences.add(SUPPORTING)
         on_team = TeamMember.objects.filter(
-            measure__in=measures, membership_id=actor.membership_id, until__isnull=True
+            active_team_q(), measure__in=measures, membership_id=actor.membership_id
         ).exists() or measures.filter(referent_id=actor.membership_id).exists()
         if on_team:
             audiences.add(TEAM)
     leases = household.occupied_leases.all()
-    if leases.filter(lessor_id=org).exists() or (
-        not leases.exists() and household.project_id and household.project.lead_landlord_id == org
-    ):
+    if leases.filter(lessor_id=org).exists() or (not leases.exists() and is_project_landlord(org, household)):
         audiences.add(LANDLORD)
     for purpose in Consent.objects.filter(household=household, partner_id=org, withdrawn_on__isnull=True).values_list(
         "purpose", flat=True
@@ -129,7 +151,8 @@ class HouseholdPolicy(Policy):
         )
 
     def scope(self, actor: Actor, queryset):
-        return queryset.filter(pk__in=visible_households(actor).values("pk"))
+        # The organisation admin reaches the intermediate archive (read-only).
+        return queryset.filter(pk__in=visible_households(actor, include_archived=True).values("pk"))
 
     def can(self, actor: Actor, action: str, obj=None) -> bool:
         if action == VIEW:

@@ -15,15 +15,14 @@ access export through ``right_of_access_sections``.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.dispatch import Signal
 from django.utils import timezone
 
-from core import audit
+from core import access, audit
 
 from .models import (
     Consent,
@@ -40,13 +39,14 @@ from .models import (
 #: Sent inside the anonymisation transaction with ``household``.
 household_anonymised = Signal()
 
-#: Callables ``(household) -> (title, rows)`` contributed by other apps.
-_right_of_access_sections: list[Callable] = []
+#: Sections ``(title, model, household lookup, fields)`` contributed by other apps.
+_right_of_access_sections: list[tuple] = []
 
 ANONYMISED_NAME = "Ménage anonymisé"
 
 
-def register_right_of_access_section(section: Callable) -> None:
+def register_right_of_access_section(title: str, model, household_lookup: str, fields: list[str]) -> None:
+    section = (title, model, household_lookup, fields)
     if section not in _right_of_access_sections:
         _right_of_access_sections.append(section)
 
@@ -80,9 +80,12 @@ def households_due_for_anonymisation(now: datetime.datetime):
 def archive_due(*, now: datetime.datetime | None = None) -> int:
     now = now or timezone.now()
     count = 0
-    for household in households_due_for_archive(timezone.localdate(now)).iterator():
+    due = households_due_for_archive(timezone.localdate(now))
+    for household in due.iterator():
         with transaction.atomic():
-            Household.objects.filter(pk=household.pk).update(archived_at=now, version=household.version + 1)
+            # Re-checked in the UPDATE: a measure opened meanwhile keeps the file active.
+            if not due.filter(pk=household.pk).update(archived_at=now, version=F("version") + 1):
+                continue
             audit.record_event(action="archive", model_label="households.Household", object_id=str(household.pk),
                                fields=["archived_at"])
         count += 1
@@ -112,7 +115,7 @@ def anonymise(household: Household, *, now: datetime.datetime) -> None:
         justice_notes="",
         violence_notes="",
         anonymised_at=now,
-        version=household.version + 1,
+        version=F("version") + 1,
     )
     people = Person.objects.filter(household=household)
     for person in people:
@@ -131,32 +134,51 @@ def anonymise(household: Household, *, now: datetime.datetime) -> None:
     audit.record_event(action="anonymise", model_label="households.Household", object_id=str(household.pk))
 
 
-def right_of_access(household: Household) -> dict:
-    """Everything held on one household, for a right-of-access request (RGPD art. 15)."""
+def right_of_access(household: Household, actor) -> dict:
+    """What ``actor``'s organisation holds on one household (RGPD art. 15).
 
-    def rows(queryset, fields):
-        return [dict(zip(fields, values)) for values in queryset.values_list(*fields)]
-
-    sections = {
-        "ménage": rows(Household.objects.filter(pk=household.pk), [
-            "reference", "display_name", "nur", "prior_situation", "monthly_resources", "resources_kind",
-            "domestic_violence", "situation_notes", "health_notes", "justice_notes", "violence_notes",
-            "created_at", "archived_at",
-        ]),
-        "personnes": rows(Person.objects.filter(household=household), ["role", "first_name", "last_name", "birth_date", "employment"]),
-        "orientations": rows(Referral.objects.filter(household=household), [
-            "source", "referring_organisation__name", "referred_on", "prior_situation", "decision", "decided_on", "refusal_reason",
-        ]),
-        "consentements": rows(Consent.objects.filter(household=household), ["partner__name", "purpose", "given_on", "withdrawn_on"]),
-        "mesures": rows(SupportMeasure.objects.filter(household=household), [
-            "project__number", "organisation__name", "kind", "phase", "intensity", "identified_on", "diagnostic_on",
-            "contract_signed_on", "ended_on", "outcome", "diagnostic_notes", "outcome_notes",
-        ]),
-        "objectifs": rows(SupportGoal.objects.filter(measure__household=household), ["domain", "title", "set_on", "status", "closed_on", "notes"]),
-        "bilans": rows(GoalReview.objects.filter(goal__measure__household=household), ["goal__title", "milestone", "due_on", "reviewed_on", "progress", "notes"]),
-        "contacts": rows(Contact.objects.filter(household=household), ["occurred_on", "kind", "status", "duration_minutes", "note"]),
-    }
-    for section in _right_of_access_sections:
-        title, section_rows = section(household)
-        sections[title] = section_rows
+    Built through the access mechanism: rows the actor may see, fields the
+    actor may read; the sections of other apps (housing) likewise.
+    """
+    sections = {}
+    for title, model, path, fields in _SECTIONS + _right_of_access_sections:
+        sections[title] = export_rows(actor, model, {path: household.pk if path == "id" else household}, fields)
     return sections
+
+
+def export_rows(actor, model, lookup: dict, fields: list[str]) -> list[dict]:
+    """Rows of ``model`` visible to ``actor``, each with only its readable fields."""
+    rows = []
+    for obj in access.visible_to(actor, model).filter(**lookup).order_by("pk"):
+        readable = set(access.readable_fields(actor, obj, [name.split("__")[0] for name in fields]))
+        rows.append({name: _value(obj, name) for name in fields if name.split("__")[0] in readable})
+    return rows
+
+
+def _value(obj, dotted: str):
+    for part in dotted.split("__"):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj
+
+
+_SECTIONS = [
+    ("ménage", Household, "id", [
+        "reference", "display_name", "nur", "prior_situation", "monthly_resources", "resources_kind",
+        "domestic_violence", "situation_notes", "health_notes", "justice_notes", "violence_notes",
+        "created_at", "archived_at",
+    ]),
+    ("personnes", Person, "household", ["role", "first_name", "last_name", "birth_date", "employment"]),
+    ("orientations", Referral, "household", [
+        "source", "referring_organisation__name", "referred_on", "prior_situation", "decision", "decided_on", "refusal_reason",
+    ]),
+    ("consentements", Consent, "household", ["partner__name", "purpose", "given_on", "withdrawn_on"]),
+    ("mesures", SupportMeasure, "household", [
+        "project__number", "organisation__name", "kind", "phase", "intensity", "identified_on", "diagnostic_on",
+        "contract_signed_on", "ended_on", "outcome", "diagnostic_notes", "outcome_notes",
+    ]),
+    ("objectifs", SupportGoal, "measure__household", ["domain", "title", "set_on", "status", "closed_on", "notes"]),
+    ("bilans", GoalReview, "goal__measure__household", ["goal__title", "milestone", "due_on", "reviewed_on", "progress", "notes"]),
+    ("contacts", Contact, "household", ["occurred_on", "kind", "status", "duration_minutes", "note"]),
+]

@@ -17,7 +17,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from core import access
 from core.access import ORG_ADMIN, PLATFORM_ADMIN, TEAM_LEAD, VIEW, Actor, FieldRule, Policy
-from households.access import LANDLORD, TEAM, household_audiences, visible_households
+from households.access import LANDLORD, SUPPORTING, TEAM, active_team_q, household_audiences, visible_households
 from households.models import Household, TeamMember
 from projects.models import Category
 
@@ -41,13 +41,11 @@ def is_protected(household: Household | None) -> bool:
     return household.domestic_violence or (household.project_id is not None and household.project.category == Category.DOMESTIC_VIOLENCE)
 
 
-def on_team_of(actor: Actor, household_ref) -> Exists:
-    return Exists(
-        TeamMember.objects.filter(
-            measure__household=household_ref, membership_id=actor.membership_id, until__isnull=True,
-            measure__organisation_id=actor.organisation_id,
-        )
-    )
+def my_team_households(actor: Actor):
+    """Households on whose team the actor currently is."""
+    return TeamMember.objects.filter(
+        active_team_q(), membership_id=actor.membership_id, measure__organisation_id=actor.organisation_id
+    ).values("measure__household_id")
 
 
 def visible_units(actor: Actor):
@@ -56,10 +54,16 @@ def visible_units(actor: Actor):
     org = actor.organisation_id
     households = visible_households(actor).values("pk")
     linked = Q(leases__occupant__in=households) | Q(attribution_steps__household__in=households) | Q(leases__tenant_organisation_id=org)
-    protected_here = Exists(Lease.objects.filter(unit=OuterRef("pk"), occupant__in=protected_households()))
-    protected_on_my_team = Exists(
-        Lease.objects.filter(unit=OuterRef("pk"), occupant__in=protected_households()).filter(on_team_of(actor, OuterRef("occupant")))
+    # A unit is protected while a protected household lives there (open lease)
+    # or has been proposed it (attribution step).
+    protected = protected_households().values("pk")
+    protected_here = Exists(Lease.objects.filter(unit=OuterRef("pk"), ends_on__isnull=True, occupant__in=protected)) | Exists(
+        AttributionStep.objects.filter(unit=OuterRef("pk"), household__in=protected)
     )
+    mine = my_team_households(actor)
+    protected_on_my_team = Exists(
+        Lease.objects.filter(unit=OuterRef("pk"), ends_on__isnull=True, occupant__in=protected).filter(occupant__in=mine)
+    ) | Exists(AttributionStep.objects.filter(unit=OuterRef("pk"), household__in=protected).filter(household__in=mine))
     ids = HousingUnit.objects.filter(
         Q(landlord_id=org) | (linked & (~protected_here | protected_on_my_team))
     ).values("pk")
@@ -75,11 +79,16 @@ def visible_leases(actor: Actor):
     )
 
 
-def tenancy_audiences(actor: Actor, household: Household | None, lessor_id: int | None) -> frozenset[str]:
-    audiences = set(household_audiences(actor, household)) if household is not None else set()
+def tenancy_audiences(actor: Actor, households: list[Household], lessor_id: int | None) -> frozenset[str]:
+    """Audiences of an address: LANDLORD only for *this* lease's (or unit's) landlord,
+    never for a former landlord of the household; TEAM for the team of a
+    protected household; ADDRESS_SHAREABLE when none of them is protected."""
+    audiences: set[str] = set()
+    for household in households:
+        audiences |= household_audiences(actor, household) - {LANDLORD}
     if lessor_id is not None and lessor_id == actor.organisation_id:
         audiences.add(LANDLORD)
-    if not is_protected(household):
+    if not any(is_protected(household) for household in households):
         audiences.add(ADDRESS_SHAREABLE)
     return frozenset(audiences)
 
@@ -97,12 +106,12 @@ class UnitPolicy(Policy):
         return actor.role in LANDLORD_WRITERS and (obj is None or obj.landlord_id == actor.organisation_id)
 
     def audiences(self, actor: Actor, obj: HousingUnit) -> frozenset[str]:
-        current = obj.leases.filter(ends_on__isnull=True).select_related("occupant__project").first()
-        occupant = current.occupant if current else None
-        audiences = set(tenancy_audiences(actor, occupant, obj.landlord_id))
-        if obj.landlord_id == actor.organisation_id:
-            audiences.add(LANDLORD)
-        return frozenset(audiences)
+        linked = list(
+            Household.objects.filter(
+                Q(occupied_leases__unit=obj, occupied_leases__ends_on__isnull=True) | Q(attribution_steps__unit=obj)
+            ).select_related("project").distinct()
+        )
+        return tenancy_audiences(actor, linked, obj.landlord_id)
 
 
 class LeasePolicy(Policy):
@@ -118,7 +127,7 @@ class LeasePolicy(Policy):
         return actor.role in LANDLORD_WRITERS and (obj is None or obj.lessor_id == actor.organisation_id)
 
     def audiences(self, actor: Actor, obj: Lease) -> frozenset[str]:
-        return tenancy_audiences(actor, obj.occupant, obj.lessor_id)
+        return tenancy_audiences(actor, [obj.occupant], obj.lessor_id)
 
 
 class LeaseChildPolicy(Policy):
@@ -154,11 +163,17 @@ class AttributionStepPolicy(Policy):
             return True
         if actor.role not in LANDLORD_WRITERS | {access.CASEWORKER}:
             return False
-        return obj is None or obj.household.archived_at is None
+        if obj is None:
+            return True
+        if obj.household.archived_at is not None:
+            return False
+        # The organisation supporting the household, or the landlord of the proposed unit.
+        is_unit_landlord = obj.unit_id is not None and obj.unit.landlord_id == actor.organisation_id
+        return is_unit_landlord or SUPPORTING in household_audiences(actor, obj.household)
 
     def audiences(self, actor: Actor, obj: AttributionStep) -> frozenset[str]:
         lessor = obj.unit.landlord_id if obj.unit_id else None
-        return tenancy_audiences(actor, obj.household, lessor)
+        return tenancy_audiences(actor, [obj.household], lessor)
 
 
 class RulePolicy(Policy):

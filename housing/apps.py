@@ -13,7 +13,7 @@ class HousingConfig(AppConfig):
 
         access.register()
         household_retention.household_anonymised.connect(retention.clear_free_text, dispatch_uid="housing-anonymise")
-        for section in (retention.leases_section, retention.attribution_section, retention.eviction_section):
-            household_retention.register_right_of_access_section(section)
+        for section in retention.SECTIONS:
+            household_retention.register_right_of_access_section(*section)
         # Demo logins and the "seed_demo" bootstrap loader (after the catalogue, order 10).
         demo.register()

@@ -3,6 +3,8 @@ sections of the right-of-access export (hooks of households.retention)."""
 
 from __future__ import annotations
 
+from django.db.models import Q
+
 from households.models import Household
 
 from .models import AttributionStep, EvictionStep, Lease
@@ -10,25 +12,20 @@ from .models import AttributionStep, EvictionStep, Lease
 
 def clear_free_text(sender, household: Household, **kwargs) -> None:
     AttributionStep.objects.filter(household=household).update(notes="")
-    EvictionStep.objects.filter(case__lease__occupant=household).update(notes="")
-    Lease.objects.filter(occupant=household).update(tenant_reference="")
+    EvictionStep.objects.filter(
+        Q(case__lease__occupant=household) | Q(case__lease__tenant_household=household)
+    ).update(notes="")
+    Lease.objects.filter(Q(occupant=household) | Q(tenant_household=household)).update(tenant_reference="")
 
 
-def leases_section(household: Household):
-    rows = Lease.objects.filter(occupant=household).values(
+#: Housing's sections of the right-of-access export (households.retention).
+SECTIONS = [
+    ("baux", Lease, "occupant", [
         "kind", "lessor__name", "tenant_organisation__name", "signed_on", "starts_on", "ends_on",
         "monthly_rent", "monthly_charges", "planned_glissement_on", "unit__address", "unit__postcode", "unit__city",
-    )
-    return "baux", list(rows)
-
-
-def attribution_section(household: Household):
-    rows = AttributionStep.objects.filter(household=household).values("kind", "occurred_on", "decision", "notes")
-    return "attribution", list(rows)
-
-
-def eviction_section(household: Household):
-    rows = EvictionStep.objects.filter(case__lease__occupant=household).values(
-        "kind", "occurred_on", "amount", "judgment_result", "deadline_on", "notes"
-    )
-    return "prévention des expulsions", list(rows)
+    ]),
+    ("attribution", AttributionStep, "household", ["kind", "occurred_on", "decision", "unit__address", "notes"]),
+    ("prévention des expulsions", EvictionStep, "case__lease__occupant", [
+        "kind", "occurred_on", "amount", "judgment_result", "deadline_on", "notes",
+    ]),
+]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Q
 
 from core import access
-from core.access import NATIONAL_STAFF, ORG_ADMIN, PLATFORM_ADMIN, TEAM_LEAD, VIEW, Actor, Policy
+from core.access import FUNDER, NATIONAL_STAFF, ORG_ADMIN, PLATFORM_ADMIN, TEAM_LEAD, VIEW, Actor, Policy
 from projects.access import visible_projects
 
 from .models import ReportRun, ReportScope
@@ -13,12 +13,14 @@ from .models import ReportRun, ReportScope
 
 class ReportRunPolicy(Policy):
     def scope(self, actor: Actor, queryset):
-        visible = Q(organisation_id=actor.organisation_id) | Q(requested_by=actor.user) | Q(
-            project__in=visible_projects(actor).values("pk")
-        )
+        org = actor.organisation_id
         if actor.role == NATIONAL_STAFF:
-            visible |= Q(scope__in=[ReportScope.NATIONAL, ReportScope.DEPARTEMENT])
-        return queryset.filter(visible)
+            # Aggregate reports only (their counts are suppressed below 11).
+            return queryset.filter(Q(scope__in=[ReportScope.NATIONAL, ReportScope.DEPARTEMENT]) | Q(organisation_id=org))
+        if actor.role == FUNDER:
+            return queryset.filter(scope=ReportScope.FUNDER, organisation_id=org)
+        # Runs of the acting organisation, and of the projects it carries.
+        return queryset.filter(Q(organisation_id=org) | Q(project__in=visible_projects(actor).values("pk")))
 
     def can(self, actor: Actor, action: str, obj=None) -> bool:
         # A lead (or an admin) re-launches a run; nobody edits a run by hand.

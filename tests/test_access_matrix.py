@@ -341,3 +341,84 @@ def test_field_policy_per_protected_field(world, label, field):
     with pytest.raises(access.FieldsNotWritable) as excinfo:
         access.check_writable(colleague, obj, [field])
     assert excinfo.value.fields == [field]
+
+
+# ---------------------------------------------------------------- regressions of the review
+
+
+def test_a_former_landlord_does_not_read_the_new_address_of_a_protected_household(world):
+    pair = world["a"]
+    household = pair["household"]
+    old_lease = household.occupied_leases.get()
+    old_lease.ends_on = datetime.date(2026, 1, 31)
+    old_lease.save()
+    new_landlord = f.OrganisationFactory(landlord=True)
+    new_lease = f.LeaseFactory(lessor=new_landlord, occupant=household, tenant_household=household,
+                               unit=f.HousingUnitFactory(landlord=new_landlord), starts_on=datetime.date(2026, 2, 1))
+    household.domestic_violence = True
+    household.save()
+    former = actor(pair["people"]["adviser"])
+    current = actor(f.MembershipFactory(organisation=new_landlord, role=Role.LANDLORD_ADVISER))
+    assert access.readable_fields(former, new_lease, ["unit"]) == []
+    assert access.readable_fields(current, new_lease, ["unit"]) == ["unit"]
+
+
+def test_a_unit_proposed_to_a_protected_household_stays_hidden(world):
+    from housing.models import HousingUnit
+
+    pair = world["a"]
+    household = f.HouseholdFactory(organisation=pair["association"], project=pair["project"], domestic_violence=True)
+    f.SupportMeasureFactory(household=household, project=pair["project"], organisation=pair["association"],
+                            referent=pair["people"]["caseworker"])
+    unit = f.HousingUnitFactory(landlord=pair["landlord"])
+    f.AttributionStepFactory(household=household, unit=unit)
+    colleague, landlord = actor(pair["people"]["colleague"]), actor(pair["people"]["adviser"])
+    assert unit not in access.visible_to(colleague, HousingUnit)
+    assert unit in access.visible_to(landlord, HousingUnit)
+
+
+def test_the_organisation_that_opened_a_file_does_not_write_another_organisations_support_rows(world):
+    from households.models import Contact
+
+    pair = world["a"]
+    opener = pair["landlord"]
+    household = f.HouseholdFactory(organisation=opener, project=pair["project"])
+    measure = f.SupportMeasureFactory(household=household, project=pair["project"], organisation=pair["association"])
+    contact = f.ContactFactory(measure=measure)
+    adviser = actor(pair["people"]["adviser"])
+    assert not access.can(adviser, access.CHANGE, contact)
+    assert access.can(actor(pair["people"]["caseworker"]), access.CHANGE, contact)
+    assert Contact.objects.filter(pk=contact.pk).exists()
+
+
+def test_a_consent_does_not_let_a_partner_change_attribution_steps(world):
+    pair = world["a"]
+    partner = f.OrganisationFactory(siao=True)
+    member = actor(f.MembershipFactory(organisation=partner, role=Role.CASEWORKER))
+    f.ConsentFactory(household=pair["household"], partner=partner, purpose=ConsentPurpose.HEALTH)
+    step = pair["attribution"]
+    assert access.access(member, type(step), step.pk) == step
+    assert not access.can(member, access.CHANGE, step)
+    assert access.can(actor(pair["people"]["caseworker"]), access.CHANGE, step)
+
+
+def test_a_team_member_with_a_future_end_date_is_still_on_the_team(world):
+    from households.models import TeamMember
+
+    pair = world["a"]
+    colleague = pair["people"]["colleague"]
+    TeamMember.objects.create(measure=pair["measure"], membership=colleague, role="replacement",
+                              since=datetime.date(2026, 1, 1), until=datetime.date(2099, 1, 1))
+    assert access.readable_fields(actor(colleague), pair["household"], ["health_notes"]) == ["health_notes"]
+
+
+def test_report_runs_follow_the_acting_organisation(world):
+    from reporting.models import ReportRun
+
+    pair = world["a"]
+    caseworker = pair["people"]["caseworker"]
+    run = f.ReportRunFactory(organisation=pair["association"], scope="association", requested_by=caseworker.user)
+    elsewhere = f.MembershipFactory(user=caseworker.user, organisation=world["b"]["association"], role=Role.CASEWORKER)
+    assert run in access.visible_to(actor(caseworker), ReportRun)
+    assert run not in access.visible_to(actor(elsewhere), ReportRun)
+    assert not access.visible_to(actor(world["funder"]), ReportRun).filter(scope="association").exists()

@@ -103,15 +103,27 @@ def test_beat_schedule_registers_retention():
     assert {"households.apply_retention", "core.purge_audit_log"} <= tasks
 
 
-def test_right_of_access_export_gathers_everything_held():
+def test_right_of_access_export_gathers_what_the_organisation_holds():
+    from core.access import Actor
+    from partners.models import Role
+
     household = ended_file(datetime.date(2025, 1, 1))
+    measure = household.measures.get()
+    lead = f.MembershipFactory(organisation=measure.organisation, role=Role.TEAM_LEAD)
+    f.TeamMemberFactory(measure=measure, membership=lead, role="lead")
     f.ReferralFactory(household=household)
     f.ConsentFactory(household=household)
+    # Another association supports the same household in another project: its notes are not ours.
+    other = f.SupportMeasureFactory(household=household, diagnostic_notes="AUTRE-diag")
+    f.ContactFactory(measure=other, note="AUTRE-contact")
+    me = Actor(user=lead.user, membership_id=lead.pk, organisation_id=lead.organisation_id, role=lead.role)
 
-    export = retention.right_of_access(household)
+    export = retention.right_of_access(household, me)
 
     assert export["ménage"][0]["health_notes"] == "SECRET-sante"
     assert export["personnes"][0]["last_name"] == "Testanon"
-    assert export["contacts"][0]["note"] == "SECRET-contact"
+    assert "SECRET-contact" in [row.get("note") for row in export["contacts"]]
     assert export["prévention des expulsions"][0]["notes"] == "SECRET-etape"
     assert export["baux"] and export["orientations"] and export["consentements"] and export["mesures"]
+    flat = str(export)
+    assert "AUTRE-diag" not in flat and "AUTRE-contact" not in flat
