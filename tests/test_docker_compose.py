@@ -44,6 +44,8 @@ READ_OUTSIDE_SETTINGS = {
     "POSTGRES_DB": "postgres image",
     "POSTGRES_USER": "postgres image",
     "POSTGRES_PASSWORD": "postgres image",
+    "APP_DB_USER": "docker/postgres-init/10-app-role.sh",
+    "APP_DB_PASSWORD": "docker/postgres-init/10-app-role.sh",
     "WEB_CONCURRENCY": "gunicorn (number of workers)",
 }
 
@@ -55,7 +57,7 @@ REQUIRED_IN_ENV_EXAMPLE = {
     "SECURE_HSTS_SECONDS", "BEHIND_TLS_PROXY", "EMAIL_URL",
     "DEFAULT_FROM_EMAIL", "STATIC_ROOT", "MEDIA_ROOT", "CONN_MAX_AGE",
     "LOG_LEVEL", "USH_GUIDE_PATH", "POSTGRES_DB", "POSTGRES_USER",
-    "POSTGRES_PASSWORD",
+    "POSTGRES_PASSWORD", "APP_DB_USER", "APP_DB_PASSWORD", "DATABASE_OWNER_URL",
 }
 
 # Set by Docker in every container.
@@ -348,7 +350,18 @@ def test_compose_interpolations_are_defined(compose_text, env_example):
 def test_postgres_gets_only_its_own_variables(services):
     postgres = services["postgres"]
     assert "env_file" not in postgres  # .env holds SECRET_KEY
-    assert set(postgres["environment"]) == {"POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD"}
+    assert set(postgres["environment"]) == {"POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD", "APP_DB_USER", "APP_DB_PASSWORD"}
+    assert "./docker/postgres-init:/docker-entrypoint-initdb.d:ro" in postgres["volumes"]
+
+
+def test_the_application_role_is_not_the_superuser(env_example):
+    """The audit guard lets superusers rewrite audit rows: the app must not be one."""
+    app, owner = urlsplit(env_example["DATABASE_URL"]), urlsplit(env_example["DATABASE_OWNER_URL"])
+    assert app.username == env_example["APP_DB_USER"] != env_example["POSTGRES_USER"]
+    assert app.password == env_example["APP_DB_PASSWORD"]
+    assert owner.username == env_example["POSTGRES_USER"] and owner.password == env_example["POSTGRES_PASSWORD"]
+    script = (ROOT / "docker" / "postgres-init" / "10-app-role.sh").read_text()
+    assert "NOSUPERUSER" in script and "NOCREATEROLE" in script
 
 
 # --------------------------------------------------------------------------
@@ -396,8 +409,8 @@ def test_database_and_redis_urls_point_at_the_services(env_example, services):
     database = urlsplit(env_example["DATABASE_URL"])
     assert database.scheme in {"postgres", "postgresql"}
     assert database.hostname == "postgres" and "postgres" in services
-    assert database.username == env_example["POSTGRES_USER"]
-    assert database.password == env_example["POSTGRES_PASSWORD"]
+    assert database.username == env_example["APP_DB_USER"]
+    assert database.password == env_example["APP_DB_PASSWORD"]
     assert database.path.lstrip("/") == env_example["POSTGRES_DB"]
     for name in ("REDIS_URL", "REDIS_CACHE_URL"):
         if name in env_example:
