@@ -121,17 +121,34 @@ def _postmaster_info(pgdata: Path) -> PostgresInfo | None:
         return None
 
 
-def _discard_stale_postmaster_pid(pgdata: Path) -> None:
+def _socket_listens(path: Path) -> bool:
+    """True when something accepts connections on the Unix socket ``path``."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+            client.settimeout(2)
+            client.connect(str(path))
+        return True
+    except OSError:
+        return False
+
+
+def _discard_stale_postmaster_pid(pgdata: Path, info: PostgresInfo | None) -> None:
     """Remove a ``postmaster.pid`` that no longer belongs to a live server.
 
-    Called only after a connection attempt failed. If the recorded pid is
-    alive and really is a postgres process on this data folder (hung server),
-    it is stopped first; a pid reused by an unrelated process is left alone.
+    Called only after a connection attempt failed. A server that still
+    listens on its socket is alive (busy, recovering, out of connection
+    slots): it is never killed, the caller gets an error instead. A postgres
+    process of this data folder that does not listen is hung and is stopped;
+    a pid reused by an unrelated process is left alone.
     """
+    if info is not None and _socket_listens(Path(info.socket_dir) / f".s.PGSQL.{info.port}"):
+        raise RuntimeError(
+            f"Embedded PostgreSQL in {pgdata} is running but refuses connections; see {pgdata / 'log'}"
+        )
     pid_file = pgdata / "postmaster.pid"
     pid = _read_pid(pid_file)
     if pid is not None and _pid_alive(pid) and _is_postgres_of(pid, pgdata):
-        logger.warning("PostgreSQL pid %s does not answer: stopping it", pid)
+        logger.warning("PostgreSQL pid %s does not listen: stopping it", pid)
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGQUIT)
         for _ in range(50):
@@ -170,7 +187,7 @@ def ensure_postgres(pgdata: Path) -> PostgresInfo:
         if (pgdata / "postmaster.pid").exists():
             # Left behind by a killed server or a reboot (possibly with a pid
             # now used by another process): pg_ctl would refuse to start.
-            _discard_stale_postmaster_pid(pgdata)
+            _discard_stale_postmaster_pid(pgdata, info)
         return _start_postgres(pgdata)
 
 
@@ -319,7 +336,8 @@ def _is_valkey_of(pid: int, sock: Path) -> bool:
         import psutil
 
         proc = psutil.Process(pid)
-        return "valkey" in proc.name() or str(sock) in " ".join(proc.cmdline())
+        # Ours: a valkey-server on this very socket (not another checkout's).
+        return "valkey" in proc.name() and str(sock) in " ".join(proc.cmdline())
     except Exception:  # noqa: BLE001
         return False
 

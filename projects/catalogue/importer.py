@@ -145,8 +145,9 @@ def _sync(model, lookup: dict, values: dict, report: ImportReport, on_create: di
     if changed:
         for name in changed:
             setattr(obj, name, values[name])
+        obj.version += 1
         obj.full_clean()
-        obj.save(update_fields=changed)
+        obj.save(update_fields=[*changed, "version", "updated_at"])
         report.count(report.updated, model)
     return obj
 
@@ -235,11 +236,8 @@ def _resolve_carriers(entry: ProjectEntry, report: ImportReport) -> tuple[dict[i
 
 
 def _sync_carriers(project: Project, wanted: dict[int, str], report: ImportReport) -> None:
-    current = {c.organisation_id: c for c in project.project_carriers.all()}
-    for org_id, carrier in current.items():
-        if org_id not in wanted:
-            carrier.delete()
-            report.count(report.updated, ProjectCarrier)
+    # Carriers added in the application since (partners that joined) are kept:
+    # the guide only says who carried the project in 2015.
     for org_id, role in wanted.items():
         _sync(ProjectCarrier, {"project": project, "organisation_id": org_id}, {"role": role}, report)
 

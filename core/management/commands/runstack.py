@@ -3,6 +3,7 @@ Celery worker and Celery beat in the foreground until Ctrl-C."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -124,13 +125,15 @@ class Command(BaseCommand):
     def _stop(self, children: dict[str, subprocess.Popen]) -> None:
         for child in children.values():
             if child.poll() is None:
-                os.killpg(child.pid, signal.SIGTERM)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(child.pid, signal.SIGTERM)
         deadline = time.monotonic() + 15
         for child in children.values():
             try:
                 child.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                os.killpg(child.pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(child.pid, signal.SIGKILL)
         self.stdout.write("Arrêté.")
 
 
