@@ -88,10 +88,11 @@ def test_children_stop_when_runstack_is_killed_with_sigkill():
         assert len(children) == 3
         stack.kill()
         stack.wait(10)
-        gone, alive = psutil.wait_procs(children, timeout=30)
+        gone, alive = psutil.wait_procs(children, timeout=60)
+        left = [" ".join(orphan.cmdline()) for orphan in alive]
         for orphan in alive:  # clean up before failing
             orphan.kill()
-        assert alive == []
+        assert left == []
     finally:
         if stack.poll() is None:
             stack.kill()
