@@ -57,7 +57,9 @@ class Command(BaseCommand):
             web = [python, "-m", "gunicorn", "config.wsgi:application", "--bind", f"{host}:{port}", "--workers", "2"]
         commands = {
             "web": web,
-            "worker": [python, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO", "--concurrency=2"],
+            # Thread pool: one process, so that nothing outlives it (see _die_with_parent).
+            # docker-compose runs the production worker with the prefork pool.
+            "worker": [python, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO", "--pool=threads", "--concurrency=4"],
             "beat": [python, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO",
                      "--pidfile=", f"--schedule={settings.VAR_DIR / 'celerybeat-schedule'}"],
         }
@@ -138,12 +140,14 @@ class Command(BaseCommand):
 
 
 def _die_with_parent() -> None:
-    """In each child: receive SIGTERM if runstack itself dies (even by kill -9).
+    """In each child: be killed if runstack itself dies (even by kill -9).
 
-    Linux only (prctl PR_SET_PDEATHSIG); elsewhere children are stopped by
-    the normal shutdown path only.
+    The normal stop (Ctrl-C, SIGTERM) goes through ``_stop`` and is graceful;
+    this only covers a supervisor that crashed, where a child half-way
+    through its start-up may not honour SIGTERM in time: SIGKILL. Linux only
+    (prctl PR_SET_PDEATHSIG); elsewhere children are stopped by ``_stop`` only.
     """
     try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
     except OSError:
         pass
