@@ -17,6 +17,8 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import F, Max
 from django.dispatch import Signal
@@ -127,9 +129,13 @@ def anonymise(household: Household, *, now: datetime.datetime) -> None:
     measures = SupportMeasure.objects.filter(household=household)
     measures.update(diagnostic_notes="", outcome_notes="", external_reference="")
     Contact.objects.filter(household=household).update(note="")
-    SupportGoal.objects.filter(measure__household=household).update(notes="")
+    SupportGoal.objects.filter(measure__household=household).update(title="", notes="")
     GoalReview.objects.filter(goal__measure__household=household).update(notes="")
     TeamMember.objects.filter(measure__household=household).delete()
+    # Django's admin history keeps each object's label ("Ménage Martin (…)").
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Household), object_id=str(household.pk)
+    ).update(object_repr=ANONYMISED_NAME, change_message="")
     household_anonymised.send(sender=Household, household=household)
     audit.record_event(action="anonymise", model_label="households.Household", object_id=str(household.pk))
 

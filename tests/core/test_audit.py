@@ -349,3 +349,17 @@ def test_staff_without_the_view_permission_does_not_see_the_log(client, db):
     staff = User.objects.create_user(email="staff@example.org", password="motdepasse-solide-42", is_staff=True)
     client.force_login(staff)
     assert client.get(reverse("admin:core_auditlog_changelist")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_application_cannot_back_date_an_audit_row():
+    import datetime as _dt
+
+    from django.utils import timezone
+
+    from core.models import AuditLog
+
+    row = AuditLog.objects.create(action="view", model_label="core.User", object_id="x",
+                                  at=timezone.now() - _dt.timedelta(days=3650))
+    row.refresh_from_db()
+    assert timezone.now() - row.at < _dt.timedelta(minutes=5)

@@ -127,3 +127,24 @@ def test_right_of_access_export_gathers_what_the_organisation_holds():
     assert export["baux"] and export["orientations"] and export["consentements"] and export["mesures"]
     flat = str(export)
     assert "AUTRE-diag" not in flat and "AUTRE-contact" not in flat
+
+
+def test_anonymisation_clears_goal_titles_and_the_admin_history():
+    from django.contrib.admin.models import CHANGE, LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    household = ended_file(datetime.date(2018, 1, 10))
+    goal = f.SupportGoalFactory(measure=household.measures.get(), title="Rembourser la dette de M. Testanon",
+                                set_on=datetime.date(2017, 6, 1))
+    admin = f.UserFactory(is_staff=True)
+    LogEntry.objects.create(user=admin, content_type=ContentType.objects.get_for_model(Household),
+                            object_id=str(household.pk), object_repr=str(household), action_flag=CHANGE,
+                            change_message="Testanon")
+    Household.objects.filter(pk=household.pk).update(archived_at=NOW - datetime.timedelta(days=5 * 365 + 1))
+
+    retention.anonymise_due(now=NOW)
+
+    goal.refresh_from_db()
+    assert goal.title == ""
+    entry = LogEntry.objects.get(object_id=str(household.pk))
+    assert "Testanon" not in entry.object_repr + entry.change_message
