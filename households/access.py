@@ -250,7 +250,7 @@ TEAM_NOTES = {"notes": FieldRule(read=frozenset({TEAM}), write=frozenset({TEAM})
 def register() -> None:
     access.register(HouseholdPolicy())
     access.register(HouseholdChildPolicy(Person))
-    access.register(HouseholdChildPolicy(Referral))
+    access.register(HouseholdChildPolicy(Referral, fields={"refusal_reason": FieldRule.only(SUPPORTING)}))
     access.register(HouseholdChildPolicy(Consent))
     # The landlord sees a measure's phase and outcome, and contact dates and
     # types; never their notes.

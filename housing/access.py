@@ -28,6 +28,8 @@ ADDRESS_SHAREABLE = "address_shareable"
 LANDLORD_WRITERS = frozenset({access.LANDLORD_ADVISER, TEAM_LEAD, ORG_ADMIN})
 
 PROTECTED_ADDRESS = FieldRule(read=frozenset({TEAM, LANDLORD, ADDRESS_SHAREABLE}), write=frozenset({LANDLORD}))
+#: Free text of the tenancy side: the landlord of the lease and the supporting organisation.
+TENANCY_NOTES = FieldRule.only(LANDLORD, SUPPORTING)
 
 
 def protected_households():
@@ -133,9 +135,13 @@ class LeasePolicy(Policy):
 class LeaseChildPolicy(Policy):
     """Rows hanging from a lease (``path``): glissements, eviction cases and steps."""
 
-    def __init__(self, model, path: str):
-        super().__init__(model)
+    def __init__(self, model, path: str, fields=None):
+        super().__init__(model, fields=fields or {})
         self.path = path
+
+    def audiences(self, actor: Actor, obj) -> frozenset[str]:
+        lease = self.lease(obj)
+        return tenancy_audiences(actor, [lease.occupant], lease.lessor_id)
 
     def lease(self, obj) -> Lease:
         for part in self.path.split("__"):
@@ -153,7 +159,7 @@ class LeaseChildPolicy(Policy):
 
 class AttributionStepPolicy(Policy):
     def __init__(self):
-        super().__init__(AttributionStep, fields={"unit": PROTECTED_ADDRESS})
+        super().__init__(AttributionStep, fields={"unit": PROTECTED_ADDRESS, "notes": TENANCY_NOTES})
 
     def scope(self, actor: Actor, queryset):
         return queryset.filter(household__in=visible_households(actor).values("pk"))
@@ -191,6 +197,6 @@ def register() -> None:
     access.register(LeasePolicy())
     access.register(LeaseChildPolicy(Glissement, "from_lease"))
     access.register(LeaseChildPolicy(EvictionCase, "lease"))
-    access.register(LeaseChildPolicy(EvictionStep, "case__lease"))
+    access.register(LeaseChildPolicy(EvictionStep, "case__lease", fields={"notes": TENANCY_NOTES}))
     access.register(AttributionStepPolicy())
     access.register(RulePolicy(DeadlineRule))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Q
 
 from core import access
-from core.access import FUNDER, NATIONAL_STAFF, ORG_ADMIN, PLATFORM_ADMIN, TEAM_LEAD, VIEW, Actor, Policy
+from core.access import FUNDER, NATIONAL_STAFF, ORG_ADMIN, PLATFORM_ADMIN, TEAM_LEAD, VIEW, Actor, FieldRule, Policy
 
 from .models import (
     Action,
@@ -58,12 +58,22 @@ class ProjectPolicy(Policy):
         return actor.role in PROJECT_EDITORS and (obj is None or is_carrier(actor, project_of(obj)))
 
 
+CARRIER = "carrier"  # audience: staff of one of the project's carriers
+
+#: Minutes of committees may name households: carriers only, not funders or national staff.
+CARRIER_ONLY = FieldRule.only(CARRIER)
+
+
 class ProjectChildPolicy(ProjectPolicy):
     """Rows that belong to one project through ``path``."""
 
-    def __init__(self, model, path: str):
+    def __init__(self, model, path: str, fields=None):
         super().__init__(model)
         self.path = path
+        self.fields = fields or {}
+
+    def audiences(self, actor: Actor, obj) -> frozenset[str]:
+        return frozenset({CARRIER}) if is_carrier(actor, project_of(obj)) else frozenset()
 
     def scope(self, actor: Actor, queryset):
         return queryset.filter(**{f"{self.path}__in": visible_projects(actor).values("pk")})
@@ -100,6 +110,7 @@ def register() -> None:
     access.register(ReferencePolicy(CallForProjects))
     access.register(ReferencePolicy(Session))
     access.register(ProjectPolicy(Project))
-    for model in (ProjectCarrier, Action, ProjectTarget, Funding, BudgetLine, Expense, Payment, CommitteeMeeting):
+    for model in (ProjectCarrier, Action, ProjectTarget, Funding, BudgetLine, Expense, Payment):
         access.register(ProjectChildPolicy(model, "project"))
-    access.register(ProjectChildPolicy(CommitteeDecision, "meeting__project"))
+    access.register(ProjectChildPolicy(CommitteeMeeting, "project", fields={"summary": CARRIER_ONLY}))
+    access.register(ProjectChildPolicy(CommitteeDecision, "meeting__project", fields={"decision": CARRIER_ONLY}))

@@ -303,9 +303,15 @@ def test_opening_household_data_in_the_admin_is_audited(admin_client, world):
 
 
 def protected_field_cases():
-    """(model label, field) for every field with a rule of its own in the registry."""
+    """(model label, field) for every team-only or address field of the registry."""
+    from housing.access import ADDRESS_SHAREABLE
+    from households.access import TEAM
+
     return sorted(
-        (model._meta.label, name) for model in access.registered_models() for name in access.policy_for(model).fields
+        (model._meta.label, name)
+        for model in access.registered_models()
+        for name, rule in access.policy_for(model).fields.items()
+        if TEAM in rule.read or ADDRESS_SHAREABLE in rule.read
     )
 
 
@@ -422,3 +428,31 @@ def test_report_runs_follow_the_acting_organisation(world):
     assert run in access.visible_to(actor(caseworker), ReportRun)
     assert run not in access.visible_to(actor(elsewhere), ReportRun)
     assert not access.visible_to(actor(world["funder"]), ReportRun).filter(scope="association").exists()
+
+
+def test_free_text_of_the_tenancy_side_and_of_committees_has_its_readers(world):
+    """Refusal reasons: supporting organisation; attribution and eviction notes:
+    landlord and supporting organisation; committee minutes: carriers only."""
+    from projects.models import CommitteeDecision, CommitteeMeeting
+
+    pair = world["a"]
+    caseworker, adviser = actor(pair["people"]["caseworker"]), actor(pair["people"]["adviser"])
+    partner = f.OrganisationFactory(siao=True)
+    consented = actor(f.MembershipFactory(organisation=partner, role=Role.CASEWORKER))
+    f.ConsentFactory(household=pair["household"], partner=partner, purpose=ConsentPurpose.TENANCY)
+    referral, step = pair["referral"], pair["attribution"]
+    eviction_step = object_of(pair, "housing.EvictionStep")
+    assert access.readable_fields(caseworker, referral, ["refusal_reason"]) == ["refusal_reason"]
+    assert access.readable_fields(adviser, referral, ["refusal_reason"]) == []
+    for obj in (step, eviction_step):
+        assert access.readable_fields(caseworker, obj, ["notes"]) == ["notes"]
+        assert access.readable_fields(adviser, obj, ["notes"]) == ["notes"]
+        assert access.readable_fields(consented, obj, ["notes"]) == []
+    meeting = CommitteeMeeting.objects.get(project=pair["project"])
+    decision = CommitteeDecision.objects.get(meeting=meeting)
+    national, funder = actor(world["national"]), actor(world["funder"])
+    assert access.readable_fields(adviser, meeting, ["held_on", "summary"]) == ["held_on", "summary"]
+    for outsider in (national, funder):
+        assert meeting in access.visible_to(outsider, CommitteeMeeting)
+        assert access.readable_fields(outsider, meeting, ["held_on", "summary"]) == ["held_on"]
+        assert access.readable_fields(outsider, decision, ["subject", "decision"]) == ["subject"]
