@@ -20,7 +20,7 @@ from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -62,15 +62,24 @@ def archive_days() -> int:
 
 
 def households_due_for_archive(today: datetime.date):
-    """Files whose support all ended more than the active period ago."""
+    """Files whose support all ended more than the active period ago; and files
+    that never had a measure (orientation refused or abandoned) whose last
+    orientation was decided, and which were opened, more than that ago."""
     cutoff = today - datetime.timedelta(days=active_days())
-    return (
-        Household.objects.filter(archived_at__isnull=True, measures__isnull=False)
+    ended = (
+        Household.objects.filter(measures__isnull=False)
         .exclude(measures__ended_on__isnull=True)
         .annotate(last_end=Max("measures__ended_on"))
         .filter(last_end__lt=cutoff)
-        .distinct()
+        .values("pk")
     )
+    never_supported = (
+        Household.objects.filter(measures__isnull=True, created_at__date__lt=cutoff)
+        .exclude(referrals__decided_on__isnull=True, referrals__isnull=False)
+        .exclude(referrals__decided_on__gte=cutoff)
+        .values("pk")
+    )
+    return Household.objects.filter(archived_at__isnull=True).filter(Q(pk__in=ended) | Q(pk__in=never_supported))
 
 
 def households_due_for_anonymisation(now: datetime.datetime):

@@ -148,3 +148,16 @@ def test_anonymisation_clears_goal_titles_and_the_admin_history():
     assert goal.title == ""
     entry = LogEntry.objects.get(object_id=str(household.pk))
     assert "Testanon" not in entry.object_repr + entry.change_message
+
+
+def test_a_file_never_supported_is_archived_after_the_active_period():
+    old = f.HouseholdFactory(created_at=NOW - datetime.timedelta(days=3 * 365))
+    f.ReferralFactory(household=old, refused=True, referred_on=datetime.date(2023, 9, 1), decided_on=datetime.date(2023, 10, 1))
+    pending = f.HouseholdFactory(created_at=NOW - datetime.timedelta(days=3 * 365))
+    f.ReferralFactory(household=pending, referred_on=datetime.date(2023, 9, 1))  # still pending
+    recent = f.HouseholdFactory(created_at=NOW - datetime.timedelta(days=30))
+
+    assert retention.archive_due(now=NOW) == 1
+
+    old.refresh_from_db(); pending.refresh_from_db(); recent.refresh_from_db()
+    assert old.archived_at == NOW and pending.archived_at is None and recent.archived_at is None
