@@ -212,9 +212,16 @@ def check_writable(actor: Actor, obj: models.Model, names: Iterable[str]) -> Non
         raise FieldsNotWritable(forbidden)
 
 
-def protected_fields(model: type[models.Model]) -> list[str]:
-    """Fields with a rule of their own (the admin shows them read-only)."""
-    return sorted(policy_for(model).fields)
+def follow(obj: Any, path: str) -> Any:
+    """The object reached from ``obj`` by an ORM-style path ("case__lease"); "" is ``obj``.
+
+    None part-way (a nullable link) gives None.
+    """
+    for part in filter(None, path.split("__")):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj
 
 
 def _audit_refusal(actor: Actor, model: type[models.Model], pk: Any, reason: str) -> None:

@@ -188,18 +188,11 @@ class HouseholdChildPolicy(Policy):
         return queryset.filter(**{f"{self.path}__in": visible_households(actor).values("pk")})
 
     def household(self, obj) -> Household:
-        for part in self.path.split("__"):
-            obj = getattr(obj, part)
-        return obj
+        return access.follow(obj, self.path)
 
     def measure(self, obj) -> SupportMeasure | None:
-        if self.measure_path is None:
-            return None
-        if self.measure_path == "":  # the object is the measure
-            return obj
-        for part in self.measure_path.split("__"):
-            obj = getattr(obj, part)
-        return obj
+        # measure_path "" means the object is the measure itself.
+        return None if self.measure_path is None else access.follow(obj, self.measure_path)
 
     def audiences(self, actor: Actor, obj) -> frozenset[str]:
         return household_audiences(actor, self.household(obj), self.measure(obj))

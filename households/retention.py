@@ -166,16 +166,8 @@ def export_rows(actor, model, lookup: dict, fields: list[str]) -> list[dict]:
     rows = []
     for obj in access.visible_to(actor, model).filter(**lookup).order_by("pk"):
         readable = set(access.readable_fields(actor, obj, [name.split("__")[0] for name in fields]))
-        rows.append({name: _value(obj, name) for name in fields if name.split("__")[0] in readable})
+        rows.append({name: access.follow(obj, name) for name in fields if name.split("__")[0] in readable})
     return rows
-
-
-def _value(obj, dotted: str):
-    for part in dotted.split("__"):
-        obj = getattr(obj, part, None)
-        if obj is None:
-            return None
-    return obj
 
 
 _SECTIONS = [

@@ -144,9 +144,7 @@ class LeaseChildPolicy(Policy):
         return tenancy_audiences(actor, [lease.occupant], lease.lessor_id)
 
     def lease(self, obj) -> Lease:
-        for part in self.path.split("__"):
-            obj = getattr(obj, part)
-        return obj
+        return access.follow(obj, self.path)
 
     def scope(self, actor: Actor, queryset):
         return queryset.filter(**{f"{self.path}__in": visible_leases(actor).values("pk")})

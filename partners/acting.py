@@ -99,10 +99,15 @@ def requires_second_factor(request: HttpRequest) -> bool:
     user = getattr(request, "user", None)
     if not getattr(user, "is_authenticated", False):
         return False
+    return needs_second_factor(user, active_memberships(request))
+
+
+def needs_second_factor(user, memberships: list[Membership]) -> bool:
+    """Platform staff, or any of ``memberships`` in a role of SECOND_FACTOR_ROLES."""
     if user.is_staff or user.is_superuser:
         return True
     roles = set(settings.SECOND_FACTOR_ROLES)
-    return any(membership.role in roles for membership in active_memberships(request))
+    return any(membership.role in roles for membership in memberships)
 
 
 def context(request: HttpRequest) -> dict:

@@ -15,19 +15,14 @@ from django.conf import settings
 
 from core import bootstrap
 
+from .acting import active_memberships_of, needs_second_factor
+
 #: Published in the README: demo accounts only, never a real one.
 DEMO_TOTP_SECRET_BASE32 = "IRSW232MN5TWK3LFNZ2ECY3DN5WXAMRW"
 
 
 def demo_key_hex() -> str:
     return base64.b32decode(DEMO_TOTP_SECRET_BASE32).hex()
-
-
-def user_needs_second_factor(user) -> bool:
-    if user.is_staff or user.is_superuser:
-        return True
-    roles = set(settings.SECOND_FACTOR_ROLES)
-    return user.memberships.filter(is_active=True, role__in=roles).exists()
 
 
 def enrol_demo_accounts(stdout=None) -> None:
@@ -39,7 +34,7 @@ def enrol_demo_accounts(stdout=None) -> None:
         return
     emails = [email for _, email, _ in bootstrap.demo_logins()]
     for user in get_user_model().objects.filter(email__in=emails):
-        if user_needs_second_factor(user) and not TOTPDevice.objects.filter(user=user).exists():
+        if needs_second_factor(user, active_memberships_of(user)) and not TOTPDevice.objects.filter(user=user).exists():
             TOTPDevice.objects.create(user=user, name="Démonstration", key=demo_key_hex(), confirmed=True)
 
 
