@@ -33,6 +33,9 @@ RUN pip install -r requirements.lock \
 
 COPY . .
 
+# Front-end assets (pinned npm tarballs, integrity-checked) into var/assets.
+RUN python -m core.assets
+
 # Static files are part of the image. The settings start an embedded
 # PostgreSQL/valkey unless DATABASE_URL and REDIS_URL are set, and refuse an
 # empty SECRET_KEY with an external database: give them dummy values that

@@ -6,6 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
+ASSETS := var/assets/.installed
 
 .PHONY: run test install lock check clean-var
 
@@ -17,17 +18,22 @@ $(STAMP): requirements.lock
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	@touch $(STAMP)
 
-install: $(STAMP)
+# Front-end assets: pinned npm packages fetched by Python (assets.lock.json), no Node needed.
+$(ASSETS): assets.lock.json $(STAMP)
+	$(BIN)/python -m core.assets
+	@touch $(ASSETS)
+
+install: $(STAMP) $(ASSETS)
 
 # `make run` is the development stack: DEBUG on unless the caller says otherwise.
 run: export DEBUG ?= true
 
 ## Start web + Celery worker + beat on the embedded (or configured) services.
-run: $(STAMP)
+run: $(STAMP) $(ASSETS)
 	PORT=$(PORT) $(BIN)/python manage.py runstack
 
 ## Run the whole test suite (installs what is missing first).
-test: $(STAMP)
+test: $(STAMP) $(ASSETS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## Re-pin every dependency after a change in pyproject.toml.

@@ -178,7 +178,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # Accounts: login by e-mail, lockout, second factor (partners.views)
 # --------------------------------------------------------------------------
 LOGIN_URL = "partners:login"
-LOGIN_REDIRECT_URL = "partners:account"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "partners:login"
 # Links in e-mails sent outside a request (invitations); a request's own
 # host is used when there is one.
@@ -216,13 +216,15 @@ TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
 USE_THOUSAND_SEPARATOR = True
+# dd/mm/yyyy dates, "1 234,56" numbers (config/formats/fr/formats.py).
+FORMAT_MODULE_PATH = ["config.formats"]
 
 # --------------------------------------------------------------------------
 # Static and media files
 # --------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [BASE_DIR / "static", VAR_DIR / "assets"]  # var/assets: core.assets (npm packages)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STORAGES = {

@@ -1,17 +1,17 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.views import healthz
+from reporting.views import home
 
 admin.site.site_header = "Logement accompagné — administration"
 admin.site.site_title = "Logement accompagné"
 admin.site.index_title = "Administration de la plateforme"
 
 urlpatterns = [
-    # Home pages per role arrive with the web application; the account page meanwhile.
-    path("", RedirectView.as_view(pattern_name="partners:account", permanent=False)),
+    # Each role's home page (reporting.views.home dispatches).
+    path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -20,4 +20,6 @@ urlpatterns = [
     # Accounts (/compte/) and organisation members (/organisation/).
     path("", include("partners.urls")),
     path("", include("households.urls")),
+    path("", include("housing.urls")),
+    path("", include("projects.urls")),
 ]

@@ -110,7 +110,7 @@ def _qr_svg(data: str) -> str:
 def second_factor(request: HttpRequest) -> HttpResponse:
     """"Vérification en deux étapes": code entry, or enrolment of a first device."""
     user = request.user
-    next_url = _safe_next(request, reverse("partners:account"))
+    next_url = _safe_next(request, reverse("home"))
     if getattr(user, "is_verified", lambda: False)():
         return redirect(next_url)
 
@@ -167,7 +167,7 @@ def switch_organisation(request: HttpRequest) -> HttpResponse:
         _("Vous agissez désormais pour %(organisation)s (%(role)s).")
         % {"organisation": membership.organisation, "role": membership.get_role_display()},
     )
-    return redirect(_safe_next(request, reverse("partners:account")))
+    return redirect(_safe_next(request, reverse("home")))
 
 
 # --------------------------------------------------------------------------

@@ -170,7 +170,7 @@ def test_login_by_email_whatever_its_case(client, alice):
     response = login(client, "Alice@Exemple.TEST")
 
     assert response.status_code == 302
-    assert response["Location"] == ACCOUNT_URL
+    assert response["Location"] == "/"
     assert client.get(ACCOUNT_URL).wsgi_request.user == alice
 
 
@@ -212,7 +212,7 @@ def test_four_failures_do_not_lock(client, alice):
     response = login(client, "alice@exemple.test")
 
     assert response.status_code == 302
-    assert response["Location"] == ACCOUNT_URL
+    assert response["Location"] == "/"
 
 
 def test_the_fifth_failure_locks_for_30_minutes_with_a_french_page(client, alice):

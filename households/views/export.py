@@ -1,4 +1,4 @@
-"""Household views (the household file arrives with the web-application issue)."""
+"""Right-of-access export of a household (RGPD art. 15)."""
 
 import json
 
@@ -10,8 +10,8 @@ from core import audit
 from core.access import actor_of
 from core.views import scoped_object
 
-from . import retention
-from .access import EXPORT
+from .. import retention
+from ..access import EXPORT
 
 
 @scoped_object("households.Household", action=EXPORT)

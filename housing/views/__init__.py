@@ -1,0 +1,1 @@
+"""Housing views: one module per screen family; ``housing/urls.py`` joins their routes."""

@@ -1,0 +1,5 @@
+"""Project screens."""
+
+app_name = "projects"
+
+urlpatterns: list = []
