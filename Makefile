@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 ASSETS := var/assets/.installed
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: run test install lock check clean-var
 
@@ -23,6 +24,18 @@ $(ASSETS): assets.lock.json $(STAMP)
 	$(BIN)/python -m core.assets
 	@touch $(ASSETS)
 
+# The browser tests (tests/browser) drive Debian's Chromium through Playwright.
+# It comes from Debian's packages only: never `playwright install`.
+$(CHROMIUM):
+	@command -v apt-get >/dev/null 2>&1 || { \
+	  echo "The browser tests need Chromium at $(CHROMIUM): install Debian's package (apt-get install chromium)." >&2; exit 1; }
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; \
+	elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	else echo "The browser tests need Chromium at $(CHROMIUM): run 'apt-get update && apt-get install -y --no-install-recommends chromium' as root." >&2; exit 1; fi; \
+	echo "Installing Debian's chromium for the browser tests..."; \
+	$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+	@test -x $(CHROMIUM) || { echo "apt-get installed chromium but $(CHROMIUM) is missing." >&2; exit 1; }
+
 install: $(STAMP) $(ASSETS)
 
 # `make run` is the development stack: DEBUG on unless the caller says otherwise.
@@ -32,8 +45,8 @@ run: export DEBUG ?= true
 run: $(STAMP) $(ASSETS)
 	PORT=$(PORT) $(BIN)/python manage.py runstack
 
-## Run the whole test suite (installs what is missing first).
-test: $(STAMP) $(ASSETS)
+## Run the whole test suite (installs what is missing first, Debian's chromium included).
+test: $(STAMP) $(ASSETS) $(CHROMIUM)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## Re-pin every dependency after a change in pyproject.toml.

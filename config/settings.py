@@ -215,7 +215,11 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
-USE_THOUSAND_SEPARATOR = True
+# Off: ids in templates (hidden inputs, links) must never read "1 350". Amounts
+# and counts are grouped where shown, by the `money` and `number` filters of core/templatetags/ui.py.
+USE_THOUSAND_SEPARATOR = False
+# Households without a contact for this many days are flagged on the team lead's home.
+HOUSEHOLD_NOT_SEEN_DAYS = env.int("HOUSEHOLD_NOT_SEEN_DAYS", default=30)
 # dd/mm/yyyy dates, "1 234,56" numbers (config/formats/fr/formats.py).
 FORMAT_MODULE_PATH = ["config.formats"]
 

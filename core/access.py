@@ -23,6 +23,8 @@ lookup paths only.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -222,6 +224,42 @@ def follow(obj: Any, path: str) -> Any:
         if obj is None:
             return None
     return obj
+
+
+# --------------------------------------------------------------------------
+# Request-scoped memo of relations (audiences)
+# --------------------------------------------------------------------------
+# A page asks "what is this actor to this household" once per section; the
+# answer cannot change while the request only reads. The memo lives for one
+# request (``request_scope``, entered by the acting-membership middleware),
+# is absent outside requests (services, tasks, tests call the policy
+# directly) and is emptied by every write of ``core.services``.
+_memo: ContextVar[dict | None] = ContextVar("access_memo", default=None)
+
+
+@contextmanager
+def request_scope():
+    token = _memo.set({})
+    try:
+        yield
+    finally:
+        _memo.reset(token)
+
+
+def memoised(key: tuple, compute):
+    """``compute()``, remembered under ``key`` for the rest of the request."""
+    memo = _memo.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
+def forget_memo() -> None:
+    memo = _memo.get()
+    if memo is not None:
+        memo.clear()
 
 
 def _audit_refusal(actor: Actor, model: type[models.Model], pk: Any, reason: str) -> None:

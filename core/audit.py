@@ -84,6 +84,9 @@ def record_write(*, actor: Actor, obj: models.Model, action: str, fields: Iterab
     action = _action(action)
     if action not in WRITE_ACTIONS:
         raise ValueError(f"record_write() does not record {action!r}; use record_event()")
+    from . import access
+
+    access.forget_memo()  # a write may change who relates to what
     model = obj._meta.concrete_model
     if obj.pk is None:
         raise ValueError(f"record_write() needs a saved {model._meta.label} (call it before delete())")

@@ -9,6 +9,9 @@ from in a hidden field; :func:`core.views.edit_object` passes it to
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+
 from django import forms
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -26,6 +29,42 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
+_SPACES = re.compile(r"[\s\u00a0\u202f€]+")
+MONEY_EXAMPLE = _("par exemple 1\u00a0234,56")
+
+
+class MoneyField(forms.DecimalField):
+    """Euros: "1 234,56", "1234,56", "1234.56", "1 234,56 €"; never negative."""
+
+    default_error_messages = {
+        "invalid": _("Saisissez un montant en euros, par exemple 1\u00a0234,56."),
+        "min_value": _("Le montant ne peut pas être négatif."),
+        "max_digits": _("Ce montant est trop élevé."),
+        "max_decimal_places": _("Deux chiffres au plus après la virgule."),
+        "max_whole_digits": _("Ce montant est trop élevé."),
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 12)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("min_value", Decimal("0"))
+        kwargs.setdefault("localize", True)  # shown as "1 234,56" when re-displayed
+        super().__init__(**kwargs)
+        self.widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
+        self.widget.is_localized = True
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = _SPACES.sub("", value)
+            if value.count(",") == 1 and "." not in value:
+                value = value.replace(",", ".")
+        return super().to_python(value)
+
+    def widget_attrs(self, widget):
+        # No min/step attributes: it is a text field (a French keyboard types a comma).
+        return {}
+
+
 class PolicyModelForm(forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -35,10 +74,13 @@ class PolicyModelForm(forms.ModelForm):
         for name, field in self.fields.items():
             if isinstance(field, forms.DateField):
                 field.widget = DateInput(attrs=field.widget.attrs)
-            if isinstance(field, forms.DecimalField):
-                # A French keyboard types a comma: keep it a text field that localises.
-                field.localize = True
-                field.widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
+            if isinstance(field, forms.DecimalField) and not isinstance(field, MoneyField):
+                # A French keyboard types a comma and groups thousands with a space.
+                self.fields[name] = MoneyField(
+                    label=field.label, required=field.required, help_text=field.help_text,
+                    max_digits=field.max_digits, decimal_places=field.decimal_places,
+                    min_value=field.min_value if field.min_value is not None else Decimal("0"),
+                )
             if isinstance(field, forms.IntegerField) and not isinstance(field.widget, forms.HiddenInput):
                 field.widget.attrs.setdefault("inputmode", "numeric")
         target = self.instance if self.instance.pk else None

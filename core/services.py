@@ -55,6 +55,7 @@ def update_object(
     written). Nothing is written when nothing changed.
     """
     model = type(obj)
+    access.forget_memo()
     with transaction.atomic():
         current = model._default_manager.select_for_update().get(pk=obj.pk)
         if version is not None and current.version != version:
@@ -77,6 +78,7 @@ def update_object(
         for name, value in many.items():
             getattr(current, name).set(value)
         audit.record_write(actor=actor, obj=current, action=action, fields=changed)
+    access.forget_memo()
     current.refresh_from_db()
     return current
 
@@ -87,6 +89,7 @@ def create_object(*, actor: Actor, obj: models.Model, many: dict[str, Any] | Non
     The caller has already checked ``access.can(actor, ADD, ...)`` on the
     parent. Fields the actor could not write on the new row are refused.
     """
+    access.forget_memo()
     with transaction.atomic():
         obj.full_clean()
         obj.save()
@@ -96,4 +99,5 @@ def create_object(*, actor: Actor, obj: models.Model, many: dict[str, Any] | Non
         for name, value in (many or {}).items():
             getattr(obj, name).set(value)
         audit.record_write(actor=actor, obj=obj, action="create", fields=[*set_fields, *(many or {})])
+    access.forget_memo()
     return obj

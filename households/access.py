@@ -110,9 +110,14 @@ def is_project_landlord(org: int, household: Household) -> bool:
 
 
 def household_audiences(actor: Actor, household: Household, measure: SupportMeasure | None = None) -> frozenset[str]:
-    """The actor's relations to a household (and to one of its measures)."""
+    """The actor's relations to a household (and to one of its measures), once per request."""
     if not actor.acts_for_an_organisation or actor.aggregate_only:
         return frozenset()
+    key = ("household_audiences", actor, household.pk, measure.pk if measure is not None else None)
+    return access.memoised(key, lambda: _household_audiences(actor, household, measure))
+
+
+def _household_audiences(actor: Actor, household: Household, measure: SupportMeasure | None) -> frozenset[str]:
     org = actor.organisation_id
     audiences: set[str] = set()
     measures = SupportMeasure.objects.filter(household=household, organisation_id=org)

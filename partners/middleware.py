@@ -11,6 +11,8 @@ from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 
+from core import access
+
 from .acting import actor_for_request, requires_second_factor
 
 
@@ -25,7 +27,8 @@ class ActingMembershipMiddleware:
 
     def __call__(self, request):
         request.actor = SimpleLazyObject(lambda: actor_for_request(request))
-        return self.get_response(request)
+        with access.request_scope():  # memo of the actor's relations, for this request only
+            return self.get_response(request)
 
 
 def _exempt_paths() -> tuple[str, ...]:

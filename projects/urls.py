@@ -1,5 +1,12 @@
 """Project screens."""
 
+from django.urls import path
+
+from . import views
+
 app_name = "projects"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("projets/", views.project_list, name="list"),
+    path("projets/<int:pk>/", views.project_detail, name="detail"),
+]

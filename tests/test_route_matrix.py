@@ -107,30 +107,42 @@ def test_route_matrix(client, settings, world, route, pattern):  # noqa: F811
     for name, membership in personas(world):
         login_as(client, membership)
         me = actor(membership)
-        # Another organisation's object: 404 whatever the method, nothing written.
-        before = database_state()
-        for method in ("get", "post"):
-            response = getattr(client, method)(url_for(route, pattern, theirs[0]))
-            assert response.status_code == 404, f"{name} {method.upper()} {route} on pair B: {response.status_code}"
-        assert database_state() == before, f"{name}: a refused request on {route} wrote to the database"
-        assert b"Bailleur B" not in response.content and b"Association B" not in response.content
+        # Another organisation's object: 404 whatever the method, nothing
+        # written — unless the policy shows it to this persona (national
+        # staff read every project): then it is judged like an own object.
+        if not access.visible_to(me, model).filter(pk=theirs[0]).exists():
+            before = database_state()
+            for method in ("get", "post"):
+                response = getattr(client, method)(url_for(route, pattern, theirs[0]))
+                assert response.status_code == 404, f"{name} {method.upper()} {route} on pair B: {response.status_code}"
+            assert database_state() == before, f"{name}: a refused request on {route} wrote to the database"
+            assert b"Bailleur B" not in response.content and b"Association B" not in response.content
+        else:
+            assert membership.role in ("national_staff",), f"{name} sees pair B's {model._meta.label}"
+            check_visible_object(client, me, name, route, pattern, model, action, theirs[0])
 
         # Own pair's object: decided by the policy alone.
         pk = ours[0]
-        visible = access.visible_to(me, model).filter(pk=pk).exists()
-        response = client.get(url_for(route, pattern, pk))
-        if not visible:
+        if not access.visible_to(me, model).filter(pk=pk).exists():
+            response = client.get(url_for(route, pattern, pk))
             assert response.status_code == 404, f"{name} GET {route}: {response.status_code}"
-        elif not access.can(me, action, model._default_manager.get(pk=pk)):
-            before = database_state()
-            assert response.status_code == 403, f"{name} GET {route}: {response.status_code}"
-            assert client.post(url_for(route, pattern, pk)).status_code == 403
-            assert database_state() == before, f"{name}: a refused POST on {route} wrote to the database"
         else:
-            assert response.status_code not in (403, 404) and response.status_code < 500, (
-                f"{name} GET {route}: {response.status_code}"
-            )
+            check_visible_object(client, me, name, route, pattern, model, action, pk)
         client.logout()
+
+
+def check_visible_object(client, me, name, route, pattern, model, action, pk):
+    """A visible object: 403 (and nothing written) if the action is not allowed, else served."""
+    response = client.get(url_for(route, pattern, pk))
+    if not access.can(me, action, model._default_manager.get(pk=pk)):
+        before = database_state()
+        assert response.status_code == 403, f"{name} GET {route}: {response.status_code}"
+        assert client.post(url_for(route, pattern, pk)).status_code == 403
+        assert database_state() == before, f"{name}: a refused POST on {route} wrote to the database"
+    else:
+        assert response.status_code not in (403, 404) and response.status_code < 500, (
+            f"{name} GET {route}: {response.status_code}"
+        )
 
 
 def test_right_of_access_export_is_for_a_lead_on_the_team(client, settings, world):  # noqa: F811

@@ -30,6 +30,16 @@ def money(value, decimals: int = 2) -> str:
 
 
 @register.filter
+def number(value, decimals: int | None = None) -> str:
+    """``12345`` → ``12 345`` (narrow no-break space); empty for None."""
+    if value in (None, ""):
+        return ""
+    if not isinstance(value, (int, float, Decimal)) or isinstance(value, bool):
+        return str(value)  # already a label ("< 11", "masqué")
+    return number_format(value, decimal_pos=decimals, use_l10n=True, force_grouping=True)
+
+
+@register.filter
 def days_since(value) -> int | None:
     if not value:
         return None

@@ -16,3 +16,12 @@
     scope.querySelectorAll("input[type=checkbox][name]").forEach(function (box) { box.checked = event.target.checked; });
   });
 })();
+/* htmx swaps only 2xx answers by default: a form answered with its errors
+   (400) or with a concurrent-change notice (409) must be shown too. */
+document.addEventListener("htmx:beforeSwap", function (event) {
+  var status = event.detail.xhr.status;
+  if (status === 400 || status === 409) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});

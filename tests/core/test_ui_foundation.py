@@ -11,7 +11,6 @@ from decimal import Decimal
 import pytest
 from django.template import Context, Template
 from django.test import RequestFactory
-from django.utils import formats
 
 from core import access
 from core import assets as assets_module
@@ -44,7 +43,18 @@ def test_dates_render_day_month_year():
     rendered = Template("{{ d }} {{ d|date:'SHORT_DATE_FORMAT' }}").render(Context({"d": datetime.date(2026, 3, 9)}))
 
     assert rendered == "09/03/2026 09/03/2026"
-    assert formats.sanitize_separators("1 234,56") == "1234.56"
+
+
+@pytest.mark.parametrize("typed", ["1 234,56", "1\u00a0234,56 €", "1234.56", "1234,56"])
+def test_amounts_are_typed_the_french_way(typed):
+    from core.forms import MoneyField
+
+    assert MoneyField().clean(typed) == Decimal("1234.56")
+
+
+def test_ids_are_never_grouped_in_pages():
+    assert Template("{{ n }}").render(Context({"n": 1350})) == "1350"
+    assert Template("{% load ui %}{{ n|number }}").render(Context({"n": 1350})) == "1\u202f350"
 
 
 # ---------------------------------------------------------------- assets
@@ -201,3 +211,22 @@ def test_a_user_without_organisation_lands_on_the_account_page(client):
     client.force_login(f.UserFactory())
 
     assert client.get("/")["Location"] == "/compte/"
+
+
+@pytest.mark.django_db
+def test_relations_are_worked_out_once_per_request_and_forgotten_after_a_write(team, django_assert_num_queries):
+    from core import audit
+    from households.access import TEAM, household_audiences
+
+    household, caseworker, _ = team
+    me = actor(caseworker)
+    with access.request_scope():
+        assert TEAM in household_audiences(me, household)
+        with django_assert_num_queries(0):  # remembered for the rest of the request
+            assert TEAM in household_audiences(me, household)
+        household.measures.update(referent=None)
+        household.measures.first().team.all().delete()
+        audit.record_write(actor=me, obj=household, action="update")  # every service write ends here
+        assert TEAM not in household_audiences(me, household)
+    # Outside a request nothing is remembered.
+    assert TEAM not in household_audiences(me, household)
