@@ -60,6 +60,12 @@ class HouseholdForm(PolicyModelForm):
         for name in NOTE_FIELDS:
             if name in self.fields and self.fields[name].disabled:
                 del self.fields[name]
+        # The domestic-violence flag says as much as the violence notes: only
+        # those who read them (the team) see or change it. Left in the form for
+        # anyone else, it would show the flag, and an unticked box would lift
+        # the protection of the address.
+        if "domestic_violence" in self.fields and not access.readable_fields(actor, self.instance, ["violence_notes"]):
+            del self.fields["domestic_violence"]
         if "nur" in self.fields:
             self.fields["nur"].widget.attrs.update({"autocapitalize": "characters", "spellcheck": "false"})
 
@@ -124,7 +130,9 @@ class PhaseForm(forms.Form):
             self.fields["on"].widget.attrs["max"] = timezone.localdate().isoformat()
         if "end_meeting" in self.fields:
             self.fields["end_meeting"].queryset = (
-                access.visible_to(actor, CommitteeMeeting).filter(project_id=measure.project_id).order_by("-held_on")
+                access.visible_to(actor, CommitteeMeeting).filter(project_id=measure.project_id)
+                .select_related("project")  # each choice is labelled with the project's number
+                .order_by("-held_on")
             )
         if "intensity" in self.fields and measure.intensity:
             self.fields["intensity"].initial = measure.intensity

@@ -44,6 +44,9 @@ from .selectors import OPEN_PHASES, allowed_phases
 
 #: Default length of a mandate, in months (AVDL and ASLL mandates are usually six months).
 MANDATE_MONTHS = 6
+#: Longest mandate accepted, in months, and how far ahead a mandate may start (typing errors such as 2062 for 2026).
+MAX_MANDATE_MONTHS = 36
+MAX_MANDATE_LEAD_DAYS = 366
 #: Goal reviews planned when a goal is set: (milestone, months after the goal is set).
 PLANNED_REVIEWS = [(ReviewMilestone.TWO_MONTHS, 2), (ReviewMilestone.SIX_MONTHS, 6)]
 
@@ -53,6 +56,14 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
     return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _months_later(day: datetime.date, months: int) -> datetime.date:
+    """``add_months`` that stops at the end of the calendar instead of failing."""
+    try:
+        return add_months(day, months)
+    except (OverflowError, ValueError):
+        return datetime.date.max
 
 
 def _d(day: datetime.date) -> str:
@@ -284,13 +295,12 @@ def _phase_changes(measure: SupportMeasure, target: str, **given) -> dict:
 def next_mandate_defaults(measure: SupportMeasure) -> dict:
     """Number and dates of the next mandate: the day after the last one ends, for six months."""
     last = measure.mandates.order_by("-number").first()
-    starts_on = last.ends_on + datetime.timedelta(days=1) if last else measure.identified_on
-    return {
-        "number": last.number + 1 if last else 1,
-        "starts_on": starts_on,
-        "ends_on": add_months(starts_on, MANDATE_MONTHS) - datetime.timedelta(days=1),
-        "last": last,
-    }
+    try:
+        starts_on = last.ends_on + datetime.timedelta(days=1) if last else measure.identified_on
+        ends_on = add_months(starts_on, MANDATE_MONTHS) - datetime.timedelta(days=1)
+    except (OverflowError, ValueError):  # a stored date at the end of the calendar (an import, an old typo)
+        starts_on = ends_on = last.ends_on if last else measure.identified_on
+    return {"number": last.number + 1 if last else 1, "starts_on": starts_on, "ends_on": ends_on, "last": last}
 
 
 def mandate_renew(
@@ -308,7 +318,7 @@ def mandate_renew(
         measure = SupportMeasure.objects.select_for_update().get(pk=measure.pk)
         defaults = next_mandate_defaults(measure)
         starts_on = starts_on or defaults["starts_on"]
-        ends_on = ends_on or add_months(starts_on, MANDATE_MONTHS) - datetime.timedelta(days=1)
+        ends_on = ends_on or _months_later(starts_on, MANDATE_MONTHS) - datetime.timedelta(days=1)
         errors: dict = {}
         if measure.phase not in OPEN_PHASES:
             raise ValidationError(_("La mesure est terminée : son mandat ne peut plus être renouvelé."))
@@ -321,6 +331,10 @@ def mandate_renew(
                 _("Le mandat ne peut pas commencer avant le repérage (%(date)s).") % {"date": _d(measure.identified_on)})
         if ends_on <= starts_on:
             errors["ends_on"] = [_("La fin du mandat doit être postérieure à son début.")]
+        elif ends_on > _months_later(starts_on, MAX_MANDATE_MONTHS):
+            errors["ends_on"] = [_("Un mandat dure au plus %(n)d mois : vérifiez la date de fin.") % {"n": MAX_MANDATE_MONTHS}]
+        if starts_on > timezone.localdate() + datetime.timedelta(days=MAX_MANDATE_LEAD_DAYS):
+            errors.setdefault("starts_on", []).append(_("Le mandat commence au plus tard dans un an : vérifiez l'année."))
         _not_in_future(errors, "decided_on", decided_on, _("La date de décision"))
         if errors:
             raise ValidationError(errors)

@@ -22,6 +22,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -151,7 +152,11 @@ def eviction_step_record(
         current = EvictionCase.objects.select_for_update().get(pk=case.pk)
         if current.status != EvictionCaseStatus.OPEN:
             raise ValidationError(_("Ce dossier est clos : ouvrez un nouveau dossier pour enregistrer une étape."))
-        return create_object(actor=actor, obj=step)
+        created = create_object(actor=actor, obj=step)
+        # A new step changes the file: someone closing it from an older page
+        # must be told (optimistic locking on the case's version).
+        EvictionCase.objects.filter(pk=case.pk).update(version=F("version") + 1, updated_at=timezone.now())
+        return created
 
 
 def eviction_case_close(

@@ -156,6 +156,7 @@
     var drafts = load();
     var pending = drafts.filter(function (d) { return d.state !== "error"; });
     var failed = drafts.filter(function (d) { return d.state === "error"; });
+    updateKeptNotice(drafts);
     if (!pending.length && !failed.length && !lastSent && !banner()) return;
     var el = ensureBanner();
     if (!el) return;
@@ -184,9 +185,29 @@
       el.removeAttribute("data-state");
     }
     renderFailed(failed);
-    // "Kept on this device" is no longer true once everything has been sent.
+  }
+
+  /* The "kept on this device" notice follows its draft: hidden once the draft
+     was sent or refused by the server (the failed list then says why), and
+     told again when the session expires or the connection comes back. */
+  function updateKeptNotice(drafts) {
     var notice = document.querySelector("[data-draft-kept][data-kind='kept']");
-    if (notice && !pending.length) notice.hidden = true;
+    if (!notice || notice.hidden) return;
+    var uuid = notice.getAttribute("data-draft-uuid");
+    var draft = drafts.filter(function (d) { return d.uuid === uuid; })[0];
+    if (!draft || draft.state === "error") {
+      notice.hidden = true;
+      return;
+    }
+    var reason = sessionExpired ? "session" : (offline || navigator.onLine === false ? "offline" : notice.getAttribute("data-reason"));
+    if (reason !== notice.getAttribute("data-reason")) {
+      notice.textContent = msg(keptMessage(reason), { household: draft.household || "?" });
+      notice.setAttribute("data-reason", reason);
+    }
+  }
+
+  function keptMessage(reason) {
+    return reason === "session" ? "kept-session" : reason === "server" ? "kept-server" : "kept";
   }
 
   function renderFailed(failed) {
@@ -202,7 +223,8 @@
       text.textContent = msg("error", { date: frenchDate(draft.date), household: draft.household || "?" });
       item.appendChild(text);
       var details = fieldErrors(draft.errors);
-      if (!details.length && draft.message) details = [draft.message];
+      // The lead sentence already says the contact was not saved: only the reason follows.
+      if (!details.length && draft.message) details = [withoutLead(draft.message)];
       if (details.length) {
         var ul = document.createElement("ul");
         ul.className = "drafts-failed__errors";
@@ -226,6 +248,12 @@
       item.appendChild(actions);
       list.appendChild(item);
     });
+  }
+
+  /* "Ce contact n'a pas pu être enregistré : corrigez la saisie." → "Corrigez la saisie." */
+  function withoutLead(message) {
+    var rest = String(message).replace(/^[^:]*(n'|n’)a pas pu être enregistré\s*:\s*/, "");
+    return rest ? rest.charAt(0).toUpperCase() + rest.slice(1) : String(message);
   }
 
   function fieldErrors(errors) {
@@ -356,8 +384,10 @@
     if (reason === "offline") offline = true;
     var notice = document.querySelector("[data-draft-kept]");
     if (notice) {
-      notice.textContent = msg(reason === "session" ? "kept-session" : reason === "server" ? "kept-server" : "kept", { household: household });
+      notice.textContent = msg(keptMessage(reason), { household: household });
       notice.setAttribute("data-kind", "kept");
+      notice.setAttribute("data-draft-uuid", uuid);
+      notice.setAttribute("data-reason", reason);
       notice.hidden = false;
     }
     resetForm(form);
