@@ -151,6 +151,15 @@ class HouseholdPolicy(Policy):
                 "situation_notes": FieldRule(read=frozenset({TEAM, consent(ConsentPurpose.SOCIAL_DETAILS)}), write=frozenset({TEAM})),
                 "health_notes": FieldRule(read=frozenset({TEAM, consent(ConsentPurpose.HEALTH)}), write=frozenset({TEAM})),
                 "justice_notes": FieldRule.only(TEAM),
+                # The landlord sees the tenancy side; the situation before entry
+                # and the resources only with the household's consent.
+                **{
+                    name: FieldRule(
+                        read=frozenset({SUPPORTING, consent(ConsentPurpose.SOCIAL_DETAILS)}),
+                        write=frozenset({SUPPORTING}),
+                    )
+                    for name in ("prior_situation", "monthly_resources", "resources_kind")
+                },
                 "violence_notes": FieldRule.only(TEAM),
             },
         )
@@ -190,7 +199,8 @@ class HouseholdChildPolicy(Policy):
         self.measure_path = measure_path
 
     def scope(self, actor: Actor, queryset):
-        return queryset.filter(**{f"{self.path}__in": visible_households(actor).values("pk")})
+        # With the household: the organisation admin reads the archived file whole.
+        return queryset.filter(**{f"{self.path}__in": visible_households(actor, include_archived=True).values("pk")})
 
     def household(self, obj) -> Household:
         return access.follow(obj, self.path)
@@ -227,6 +237,24 @@ class SupportFilePolicy(HouseholdChildPolicy):
         )
 
 
+class SupportingSidePolicy(HouseholdChildPolicy):
+    """Rows of the social side (orientations: their source alone may hint at
+    justice or mental health): the organisations that support the household,
+    or a partner with consent for social details — not the landlord as such."""
+
+    def scope(self, actor: Actor, queryset):
+        org = actor.organisation_id
+        supported = Household.objects.filter(
+            Q(organisation_id=org) | Exists(SupportMeasure.objects.filter(household=OuterRef("pk"), organisation_id=org))
+        ).values("pk")
+        consented = Consent.objects.filter(
+            partner_id=org, withdrawn_on__isnull=True, purpose=ConsentPurpose.SOCIAL_DETAILS
+        ).values("household_id")
+        return super().scope(actor, queryset).filter(
+            Q(**{f"{self.path}__in": supported}) | Q(**{f"{self.path}__in": consented})
+        )
+
+
 class WorkshopPolicy(Policy):
     def scope(self, actor: Actor, queryset):
         if actor.aggregate_only:
@@ -248,7 +276,7 @@ TEAM_NOTES = {"notes": FieldRule(read=frozenset({TEAM}), write=frozenset({TEAM})
 def register() -> None:
     access.register(HouseholdPolicy())
     access.register(HouseholdChildPolicy(Person))
-    access.register(HouseholdChildPolicy(Referral, fields={"refusal_reason": FieldRule.only(SUPPORTING)}))
+    access.register(SupportingSidePolicy(Referral, fields={"refusal_reason": FieldRule.only(SUPPORTING)}))
     access.register(HouseholdChildPolicy(Consent))
     # The landlord sees a measure's phase and outcome, and contact dates and
     # types; never their notes.

@@ -175,6 +175,7 @@ class HouseholdFile:
     notes: dict[str, str]
     show_violence_flag: bool
     people: list[Person]
+    situation_readable: bool  # situation before entry and resources (the social side)
     referrals: list[Referral]
     refusal_reason_readable: bool
     consents: list[Consent]
@@ -354,6 +355,7 @@ def household_file(actor: Actor, household: Household) -> HouseholdFile:
         # The flag itself says something: shown to those who read the violence notes (the team).
         show_violence_flag="violence_notes" in notes_readable,
         people=people,
+        situation_readable=bool(access.readable_fields(actor, household, ["monthly_resources"])),
         referrals=referrals,
         refusal_reason_readable=refusal_readable,
         consents=consents,

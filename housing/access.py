@@ -77,7 +77,8 @@ def visible_leases(actor: Actor):
         return Lease.objects.none()
     org = actor.organisation_id
     return Lease.objects.filter(
-        Q(lessor_id=org) | Q(tenant_organisation_id=org) | Q(occupant__in=visible_households(actor).values("pk"))
+        Q(lessor_id=org) | Q(tenant_organisation_id=org)
+        | Q(occupant__in=visible_households(actor, include_archived=True).values("pk"))
     )
 
 
@@ -160,7 +161,7 @@ class AttributionStepPolicy(Policy):
         super().__init__(AttributionStep, fields={"unit": PROTECTED_ADDRESS, "notes": TENANCY_NOTES})
 
     def scope(self, actor: Actor, queryset):
-        return queryset.filter(household__in=visible_households(actor).values("pk"))
+        return queryset.filter(household__in=visible_households(actor, include_archived=True).values("pk"))
 
     def can(self, actor: Actor, action: str, obj=None) -> bool:
         if action == VIEW:

@@ -113,4 +113,4 @@ def register() -> None:
     for model in (ProjectCarrier, Action, ProjectTarget, Funding, BudgetLine, Expense, Payment):
         access.register(ProjectChildPolicy(model, "project"))
     access.register(ProjectChildPolicy(CommitteeMeeting, "project", fields={"summary": CARRIER_ONLY}))
-    access.register(ProjectChildPolicy(CommitteeDecision, "meeting__project", fields={"decision": CARRIER_ONLY}))
+    access.register(ProjectChildPolicy(CommitteeDecision, "meeting__project", fields={name: CARRIER_ONLY for name in ("subject", "decision", "owner")}))

@@ -257,6 +257,34 @@ def test_the_archive_is_read_only_and_for_the_organisation_admin_only(world):
     assert not access.visible_to(caseworker, Household).exists()
     assert household in visible_households(admin, include_archived=True)
     assert not access.policy_for(Household).can(admin, access.CHANGE, household)
+    # The archived file is read whole by its admin (people, measures, contacts, leases…), for funder audits.
+    from households.models import Contact, Person, SupportMeasure
+    from housing.models import Lease
+
+    for model in (Person, SupportMeasure, Contact, Lease):
+        assert access.visible_to(admin, model).exists(), model
+    assert not access.visible_to(caseworker, SupportMeasure).exists()
+
+
+def test_the_landlord_sees_orientations_and_resources_only_with_consent(world):
+    from households.models import Consent, ConsentPurpose, Household, Referral
+
+    pair = world["a"]
+    adviser, caseworker = actor(pair["people"]["adviser"]), actor(pair["people"]["caseworker"])
+    household = pair["household"]
+    situation = ["prior_situation", "monthly_resources", "resources_kind"]
+    assert access.visible_to(caseworker, Referral).exists()
+    assert access.readable_fields(caseworker, household, situation) == situation
+    # The landlord works on the household (tenancy side, with a consent for
+    # the tenancy purpose in this world) but its orientation
+    # (a SPIP or CMP source says something) and its resources are the social side.
+    assert household in access.visible_to(adviser, Household)
+    assert not access.visible_to(adviser, Referral).exists()
+    assert access.readable_fields(adviser, household, situation) == []
+    Consent.objects.create(household=household, partner=pair["landlord"], purpose=ConsentPurpose.SOCIAL_DETAILS,
+                           given_on=datetime.date(2026, 1, 5))
+    assert access.visible_to(adviser, Referral).exists()
+    assert access.readable_fields(adviser, household, situation) == situation
 
 
 def test_an_actor_without_membership_sees_nothing(world):
@@ -455,4 +483,4 @@ def test_free_text_of_the_tenancy_side_and_of_committees_has_its_readers(world):
     for outsider in (national, funder):
         assert meeting in access.visible_to(outsider, CommitteeMeeting)
         assert access.readable_fields(outsider, meeting, ["held_on", "summary"]) == ["held_on"]
-        assert access.readable_fields(outsider, decision, ["subject", "decision"]) == ["subject"]
+        assert access.readable_fields(outsider, decision, ["subject", "decision", "due_on"]) == ["due_on"]

@@ -233,6 +233,10 @@ def test_the_landlord_adviser_sees_the_tenancy_side_without_notes(client, world)
     assert (TODAY - datetime.timedelta(days=3)).strftime("%d/%m/%Y") in html
     for hidden in ("Bilan à 2 mois", "Modifier le ménage", "Renouveler le mandat", "Clore l'accompagnement"):
         assert hidden not in html, hidden
+    # Resources and the situation before entry are the social side (consent for social details only).
+    household = pair["household"]
+    assert household.resources_kind and household.resources_kind not in html
+    assert "Réservées à la structure qui accompagne" in html
 
 
 def test_a_colleague_off_the_team_reads_no_note(client, world):
