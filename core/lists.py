@@ -79,3 +79,16 @@ def build_listing(
     params = request.GET.copy()
     params.pop("page", None)
     return Listing(page=page, sort=sort, filterset=filterset, query_string=params.urlencode(), total=paginator.count)
+
+
+def fresh_filters(filterset) -> None:
+    """Forget form fields cached on a FilterSet's filters before their choices are narrowed.
+
+    django-filter builds a filter's form field once (``_field``) and
+    ``FilterSet.__init__`` deep-copies the class's filters: a field built on
+    the class (the OpenAPI schema generator does so) would keep the class's
+    choices — all organisations, or none — whatever ``__init__`` narrows
+    afterwards. Call right after ``super().__init__``.
+    """
+    for flt in filterset.filters.values():
+        flt.__dict__.pop("_field", None)

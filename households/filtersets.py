@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core import access
 from core.access import NOBODY, ORG_ADMIN
+from core.lists import fresh_filters
 from core.text import fold
 from partners.models import Membership
 from projects.models import Project
@@ -64,6 +65,7 @@ class HouseholdFilterSet(django_filters.FilterSet):
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
         super().__init__(data, queryset, request=request, prefix=prefix)
+        fresh_filters(self)
         actor = access.actor_of(request) if request is not None else NOBODY
         self.actor = actor
         self.filters["project"].queryset = access.visible_to(actor, Project).order_by("number", "pk")

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import access
+from core.lists import fresh_filters
 from core.text import fold
 from households.models import Household, Phase, SupportMeasure
 
@@ -105,6 +106,7 @@ class EvictionCaseFilterSet(django_filters.FilterSet):
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
         super().__init__(data, queryset, request=request, prefix=prefix)
+        fresh_filters(self)
         self.today = timezone.localdate()
         self.actor = access.actor_of(request) if request is not None else access.NOBODY
 

@@ -12,6 +12,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from core import access
+from core.lists import fresh_filters
 from partners.models import Organisation, OrganisationKind
 
 from . import selectors
@@ -41,6 +42,7 @@ class ProjectFilterSet(django_filters.FilterSet):
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
         super().__init__(data, queryset, request=request, prefix=prefix)
+        fresh_filters(self)
         actor = access.actor_of(request) if request is not None else access.NOBODY
         projects = access.visible_to(actor, Project)
         self.filters["session"].queryset = (

@@ -230,3 +230,18 @@ def test_relations_are_worked_out_once_per_request_and_forgotten_after_a_write(t
         assert TEAM not in household_audiences(me, household)
     # Outside a request nothing is remembered.
     assert TEAM not in household_audiences(me, household)
+
+
+@pytest.mark.django_db
+def test_filter_choices_are_narrowed_even_after_the_schema_built_the_class_fields(client):
+    from households.filtersets import HouseholdFilterSet
+
+    # The OpenAPI generator builds form fields on the class's filters.
+    for flt in HouseholdFilterSet.base_filters.values():
+        flt.field  # noqa: B018
+    mine = f.MembershipFactory(role=Role.TEAM_LEAD)
+    other = f.MembershipFactory(role=Role.CASEWORKER)  # another organisation
+    request = RequestFactory().get("/menages/")
+    request.actor = actor(mine)
+    choices = HouseholdFilterSet(None, queryset=Household.objects.all(), request=request).form.fields["referent"].queryset
+    assert mine in choices and other not in choices
