@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI assets served from /static/
     "django_htmx",
     "django_celery_beat",
     # Accounts: second factor (TOTP), login lockout, Content-Security-Policy.
@@ -261,13 +262,43 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Personal tokens first (their header is the one a 401 names), then the session.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "core.api.authentication.TokenAuthentication",
+        "core.api.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.ActsForAnOrganisation"],
+    "DEFAULT_THROTTLE_CLASSES": ["core.api.throttling.ApiRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "api_token": env("API_TOKEN_RATE", default="1200/min"),
+        "api_session": env("API_SESSION_RATE", default="1200/min"),
+    },
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.SyncCursorPagination",
+    "EXCEPTION_HANDLER": "core.api.exceptions.handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
 }
+#: Resolves a clear API token to its credential (core imports no app).
+API_TOKEN_RESOLVER = "partners.api_tokens.resolve"
 SPECTACULAR_SETTINGS = {
     "TITLE": "Logement accompagné — API",
+    "DESCRIPTION": (
+        "API v1 de la plateforme des projets de logement accompagné. Authentification : "
+        "« Authorization: Bearer la_… » (jetons personnels, page Mon compte → Jetons d'API). "
+        "Erreurs : {code, message, errors}. Synchronisation : updated_since (recouvrement de 5 minutes) "
+        "et /api/v1/removals/?since=."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",  # Swagger UI from /static/ (drf-spectacular-sidecar): the CSP forbids CDNs
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ContactKindEnum": "households.models.ContactKind",
+        "ContactStatusEnum": "households.models.ContactStatus",
+        "MeasureKindEnum": "households.models.MeasureKind",
+        "ProjectStatusEnum": "projects.models.ProjectStatus",
+    },
 }
 
 # --------------------------------------------------------------------------

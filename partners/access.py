@@ -7,7 +7,7 @@ from django.db.models import Q
 from core import access
 from core.access import ORG_ADMIN, PLATFORM_ADMIN, VIEW, Actor, Policy
 
-from .models import Membership, Organisation, Partnership
+from .models import ApiToken, Membership, Organisation, Partnership
 
 
 class OrganisationPolicy(Policy):
@@ -47,7 +47,20 @@ class PartnershipPolicy(Policy):
         return action == VIEW or actor.role == ORG_ADMIN
 
 
+class ApiTokenPolicy(Policy):
+    """A user sees and revokes their own API tokens only (whatever organisation they act for)."""
+
+    def scope(self, actor: Actor, queryset):
+        return queryset.filter(membership__user=actor.user)
+
+    def can(self, actor: Actor, action: str, obj=None) -> bool:
+        if action in (VIEW, access.ADD):
+            return True
+        return action == access.CHANGE and obj is not None and obj.membership.user_id == actor.user.pk
+
+
 def register() -> None:
     access.register(OrganisationPolicy(Organisation))
     access.register(MembershipPolicy(Membership))
     access.register(PartnershipPolicy(Partnership))
+    access.register(ApiTokenPolicy(ApiToken))

@@ -10,7 +10,7 @@ from core.admin import FoldedSearchMixin, TabularInline, TimeStampedAdmin
 from core.admin import UserAdmin as BaseUserAdmin
 from core.models import User
 
-from .models import Membership, Organisation, Partnership
+from .models import ApiToken, Membership, Organisation, Partnership
 
 
 class MembershipInline(TabularInline):
@@ -94,3 +94,26 @@ class UserAdmin(BaseUserAdmin):
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else ()
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(TimeStampedAdmin):
+    """Personal API tokens: read-only here (only a hash is stored); the platform admin may revoke."""
+
+    list_display = ("name", "key_id", "membership", "scope", "expires_at", "revoked_at", "last_used_at")
+    list_filter = ("scope",)
+    search_fields = ("name", "key_id", "membership__user__email")
+    list_select_related = ("membership__user", "membership__organisation")
+    fields = ("name", "key_id", "membership", "scope", "expires_at", "revoked_at", "last_used_at")
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("Révoquer les jetons sélectionnés"), permissions=["change"])
+    def revoke(self, request, queryset):
+        from django.utils import timezone
+
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, _("%(n)d jeton(s) révoqué(s).") % {"n": count})

@@ -184,3 +184,38 @@ class Partnership(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.landlord} – {self.association}"
+
+
+class ApiTokenScope(models.TextChoices):
+    READ = "read", _("Lecture seule")
+    READ_WRITE = "read_write", _("Lecture et écriture")
+
+
+class ApiToken(TimeStampedModel):
+    """A personal API token, bound to one membership (the organisation it acts for).
+
+    Only the SHA-256 of the token is stored; the token itself is shown once,
+    when it is created (``partners.api_tokens``). ``key_id`` is its public
+    part (shown in lists, used as the throttling key).
+    """
+
+    membership = models.ForeignKey(
+        Membership, verbose_name=_("rattachement"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("nom"), max_length=100, help_text=_("À quoi sert ce jeton (ex. « Logiciel de suivi »)."))
+    key_id = models.CharField(_("identifiant public"), max_length=16, unique=True, editable=False)
+    key_hash = models.CharField(_("empreinte"), max_length=64, unique=True, editable=False)
+    scope = models.CharField(_("portée"), max_length=16, choices=ApiTokenScope.choices, default=ApiTokenScope.READ)
+    expires_at = models.DateTimeField(_("expire le"))
+    revoked_at = models.DateTimeField(_("révoqué le"), null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(_("dernière utilisation"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("jeton d'API")
+        verbose_name_plural = _("jetons d'API")
+        ordering = ["-created_at", "-id"]
+        # Created by their owner only (the clear token is shown once, to them); the admin may revoke.
+        default_permissions = ("view", "change")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_id})"

@@ -27,6 +27,9 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    # Personal API tokens.
+    path("compte/jetons-api/", views.api_tokens, name="api_tokens"),
+    path("compte/jetons-api/<int:pk>/revoquer/", views.api_token_revoke, name="api_token_revoke"),
     # Acting organisation and members of the organisation.
     path("organisation/agir-pour/", views.switch_organisation, name="switch_organisation"),
     path("organisation/membres/", views.members, name="members"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from base64 import b32encode
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -16,6 +17,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -25,7 +27,7 @@ from core.views import scoped_object
 
 from . import acting, services
 from .forms import AccountPasswordResetForm, EmailAuthenticationForm, MembershipInviteForm, SecondFactorForm
-from .models import Membership
+from .models import ApiTokenScope, Membership
 
 # --------------------------------------------------------------------------
 # Login, logout, passwords: Django's views with the project's templates
@@ -233,3 +235,61 @@ def _add_errors(form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error)
+
+
+# --------------------------------------------------------------------------
+# Personal API tokens
+# --------------------------------------------------------------------------
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Nom du jeton"), max_length=100, help_text=gettext_lazy("Le logiciel ou l'usage qui l'utilisera."))
+    scope = forms.ChoiceField(label=gettext_lazy("Portée"), choices=ApiTokenScope.choices, initial=ApiTokenScope.READ)
+    days = forms.TypedChoiceField(
+        label=gettext_lazy("Valable"), coerce=int, initial=90,
+        choices=[(30, gettext_lazy("30 jours")), (90, gettext_lazy("90 jours")), (365, gettext_lazy("1 an"))],
+    )
+
+
+@login_required
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """My API tokens: the list, and a form to create one (the token is shown once, here)."""
+    from . import api_tokens as tokens_service
+
+    actor = actor_of(request)
+    form = ApiTokenForm(request.POST or None)
+    new_token = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                token, new_token = tokens_service.token_create(actor=actor, **form.cleaned_data)
+            except ValidationError as error:
+                _add_errors(form, error)
+                status = 400
+            else:
+                form = ApiTokenForm()
+                status = 201
+        else:
+            status = 400
+    context = {
+        "tokens": tokens_service.tokens_of(actor).order_by("-created_at", "-pk"),
+        "form": form,
+        "new_token": new_token,
+        "acting": acting.acting_membership(request),
+        "api_docs_url": reverse("api-docs"),
+    }
+    response = render(request, "partners/api_tokens.html", context, status=status)
+    if new_token:
+        response["Cache-Control"] = "no-store"  # the clear token must not stay in a cache
+    return response
+
+
+@scoped_object("partners.ApiToken", action=CHANGE)
+@require_POST
+def api_token_revoke(request: HttpRequest, token) -> HttpResponse:
+    from . import api_tokens as tokens_service
+
+    tokens_service.token_revoke(actor=actor_of(request), token=token)
+    messages.success(request, _("Le jeton « %(name)s » est révoqué : il ne fonctionne plus.") % {"name": token.name})
+    return redirect("partners:api_tokens")

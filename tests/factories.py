@@ -20,16 +20,18 @@ that a factory-built file is coherent for the access rules.
 from __future__ import annotations
 
 import datetime
+import hashlib
 from decimal import Decimal
 
 import factory
 from django.db.models import Max
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from core.models import User
 from households import models as hh
 from housing import models as ho
-from partners.models import Membership, Organisation, OrganisationKind, Partnership, Role
+from partners.models import ApiToken, ApiTokenScope, Membership, Organisation, OrganisationKind, Partnership, Role
 from projects import models as pr
 from reporting.models import ReportKind, ReportRun, ReportScope, ReportStatus
 
@@ -150,6 +152,21 @@ class MembershipFactory(DjangoModelFactory):
             organisation=factory.SubFactory(OrganisationFactory, state=True),
         )
         ended = factory.Trait(is_active=False, ended_on=datetime.date(2024, 6, 30))
+
+
+class ApiTokenFactory(DjangoModelFactory):
+    """A read token of a caseworker, valid 90 days. Its clear value is unknown:
+    a test that calls the API gets one from ``partners.api_tokens.token_create``."""
+
+    class Meta:
+        model = ApiToken
+
+    membership = factory.SubFactory(MembershipFactory)
+    name = "Logiciel de suivi"
+    key_id = factory.Sequence(lambda n: f"{n:012x}")
+    key_hash = factory.Sequence(lambda n: hashlib.sha256(f"factory-token-{n}".encode()).hexdigest())
+    scope = ApiTokenScope.READ
+    expires_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=90))
 
 
 class PartnershipFactory(DjangoModelFactory):

@@ -24,6 +24,7 @@ from django.http import Http404
 from core import access
 from core.access import Actor
 from households.models import ConsentPurpose
+from partners.api_tokens import token_create
 from partners.models import Role
 from tests import factories as f
 
@@ -87,6 +88,7 @@ def build_pair(label: str, funder_org) -> dict:
     f.CommitteeDecisionFactory(meeting=objects["meeting"])
     f.PaymentFactory(project=project, payer=landlord, payee=association)
     f.ReportRunFactory(organisation=association, scope="association")
+    token_create(actor=actor(people["caseworker"]), name="Logiciel de suivi", scope="read_write")
     return {"landlord": landlord, "association": association, "project": project, "people": people, **objects}
 
 
@@ -125,6 +127,8 @@ def rows_owned_by(pair: dict, model) -> set[int]:
         return set(everything.filter(organisation_id__in=org_ids).values_list("pk", flat=True))
     if label == "partners.Partnership":
         return set(everything.filter(landlord_id__in=org_ids).values_list("pk", flat=True))
+    if label == "partners.ApiToken":
+        return set(everything.filter(membership__organisation_id__in=org_ids).values_list("pk", flat=True))
     if label == "reporting.ReportRun":
         return set(everything.filter(organisation_id__in=org_ids).values_list("pk", flat=True))
     if label == "projects.Project":

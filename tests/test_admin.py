@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from hashlib import sha256
 
 import pytest
 from django.contrib import admin
@@ -38,7 +39,7 @@ from housing.models import (
     HousingUnit,
     Lease,
 )
-from partners.models import Membership, Organisation, OrganisationKind, Partnership, Role
+from partners.models import ApiToken, Membership, Organisation, OrganisationKind, Partnership, Role
 from projects.models import (
     Action,
     BudgetLine,
@@ -149,6 +150,10 @@ def build_world(tag: str = "") -> dict:
     AttributionStep.objects.create(household=household, kind="application", occurred_on=date(2014, 12, 1))
     case = EvictionCase.objects.create(lease=direct, opened_on=date(2024, 3, 1), arrears_amount=Decimal("900"))
     EvictionStep.objects.create(case=case, kind="arrears", occurred_on=date(2024, 3, 1), amount=Decimal("900"))
+    ApiToken.objects.create(
+        membership=membership, name=f"Logiciel de suivi{tag}", key_id=sha256(tag.encode()).hexdigest()[:12],
+        key_hash=sha256(tag.encode()).hexdigest(), expires_at=datetime(2030, 1, 1, tzinfo=UTC),
+    )
     ReportRun.objects.create(kind="funding", scope="national", period_start=date(2015, 1, 1), period_end=date(2015, 12, 31))
     return {"household": household, "measure": measure, "goal": goal, "unit": unit, "lease": direct, "case": case}
 

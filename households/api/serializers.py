@@ -1,0 +1,170 @@
+"""Serializers of the household resources: explicit fields, never "__all__".
+
+List serializers carry no field the access policy protects (social notes;
+whatever ``core.access`` declares, ``unprotected_only``): a page of a list
+costs the same number of queries whatever its size, and notes are read one
+file at a time on the detail endpoints, where the field policy decides per
+object (``core.api.serializers``).
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from core.api.serializers import ScopedModelSerializer
+from households.models import Contact, ContactKind, Household, Person, SupportMeasure
+
+STAMPS = ["created_at", "updated_at", "version"]
+
+HOUSEHOLD_FIELDS = [
+    "id", "reference", "display_name", "organisation", "project", "nur", "prior_situation",
+    "monthly_resources", "resources_kind", *STAMPS,
+]
+HOUSEHOLD_NOTES = ["situation_notes", "health_notes", "justice_notes", "violence_notes"]
+
+
+class HouseholdSerializer(ScopedModelSerializer):
+    unprotected_only = True
+
+    class Meta:
+        model = Household
+        fields = HOUSEHOLD_FIELDS
+        read_only_fields = HOUSEHOLD_FIELDS
+
+
+class HouseholdDetailSerializer(ScopedModelSerializer):
+    """One household file; the notes and the domestic-violence flag only for those who may read them."""
+
+    hidden_with = {"domestic_violence": "violence_notes"}
+
+    class Meta:
+        model = Household
+        fields = [*HOUSEHOLD_FIELDS, "domestic_violence", *HOUSEHOLD_NOTES, "archived_at"]
+        read_only_fields = ["id", "reference", "organisation", "project", "archived_at", *STAMPS]
+        extra_kwargs = {name: {"required": False} for name in ["display_name", *HOUSEHOLD_NOTES]}
+
+
+PERSON_FIELDS = ["id", "household", "role", "first_name", "last_name", "birth_date", "employment", *STAMPS]
+
+
+class PersonSerializer(ScopedModelSerializer):
+    class Meta:
+        model = Person
+        fields = PERSON_FIELDS
+        read_only_fields = ["id", *STAMPS]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "household" in self.fields and not self.fields["household"].read_only:
+            # An invisible household reads as a missing one (no hint that it exists).
+            from core import access
+
+            self.fields["household"].queryset = access.visible_to(self.actor, Household)
+
+
+class PersonListSerializer(PersonSerializer):
+    unprotected_only = True
+
+
+MEASURE_FIELDS = [
+    "id", "household", "project", "action", "organisation", "kind", "phase", "intensity", "referent",
+    "identified_on", "diagnostic_on", "contract_signed_on", "ended_on", "outcome", "watch_until",
+    "external_reference", *STAMPS,
+]
+
+
+class SupportMeasureSerializer(ScopedModelSerializer):
+    unprotected_only = True
+
+    class Meta:
+        model = SupportMeasure
+        fields = MEASURE_FIELDS
+        read_only_fields = MEASURE_FIELDS
+
+
+class SupportMeasureDetailSerializer(ScopedModelSerializer):
+    class Meta:
+        model = SupportMeasure
+        fields = [*MEASURE_FIELDS, "diagnostic_notes", "outcome_notes"]
+        read_only_fields = fields
+
+
+CONTACT_FIELDS = [
+    "id", "client_uuid", "household", "measure", "organisation", "author", "kind", "status", "occurred_on",
+    "duration_minutes", "goals", *STAMPS,
+]
+
+
+class ContactSerializer(ScopedModelSerializer):
+    unprotected_only = True
+
+    class Meta:
+        model = Contact
+        fields = CONTACT_FIELDS
+        read_only_fields = CONTACT_FIELDS
+
+
+class ContactDetailSerializer(ScopedModelSerializer):
+    class Meta:
+        model = Contact
+        fields = [*CONTACT_FIELDS, "note"]
+        read_only_fields = fields
+
+
+class ContactInputSerializer(serializers.Serializer):
+    """One visit-log entry sent by a client (``contact_log`` validates the rest, in French)."""
+
+    client_uuid = serializers.UUIDField(
+        required=False, help_text=_("Identifiant généré par le client : renvoyer la même saisie ne crée rien de plus.")
+    )
+    household = serializers.IntegerField(required=False, min_value=1, help_text=_("Le ménage (sa mesure suivie par votre organisation est choisie)."))
+    measure = serializers.IntegerField(required=False, min_value=1, help_text=_("Ou la mesure d'accompagnement."))
+    kind = serializers.ChoiceField(choices=ContactKind.choices)
+    occurred_on = serializers.DateField()
+    duration_minutes = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=24 * 60)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=10_000, trim_whitespace=True)
+    goals = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=50)
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: [_("Ce champ n'existe pas dans cette ressource.")] for name in unknown})
+        return super().to_internal_value(data)
+
+    def validate(self, attrs):
+        if not attrs.get("household") and not attrs.get("measure"):
+            raise serializers.ValidationError({"household": [_("Indiquez le ménage ou la mesure.")]})
+        return attrs
+
+
+class BulkContactsSerializer(serializers.Serializer):
+    contacts = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=1000)
+
+
+class ContactResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    id = serializers.IntegerField()
+    client_uuid = serializers.UUIDField()
+    created = serializers.BooleanField()
+
+
+class BulkContactsResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    existing = serializers.IntegerField()
+    contacts = ContactResultSerializer(many=True)
+
+
+class RemovalSerializer(serializers.Serializer):
+    model = serializers.CharField(help_text=_("ex. households.Household"))
+    id = serializers.IntegerField()
+    reason = serializers.ChoiceField(choices=["deleted", "anonymised", "archived", "consent_withdrawn"])
+    at = serializers.DateTimeField()
+
+
+class RemovalsSerializer(serializers.Serializer):
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField()
+    truncated = serializers.BooleanField()
+    results = RemovalSerializer(many=True)

@@ -1,0 +1,359 @@
+"""Household resources of the API v1: households, people, support measures, contacts, removals.
+
+Rows come from ``core.access`` (``ScopedViewSet``); writes go through the
+services of the web forms (``households.services``, ``households.contacts``).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import django_filters
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import status
+from rest_framework.exceptions import ValidationError as ApiValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core import access, audit
+from core.access import FieldsNotWritable
+from core.api import sync
+from core.api.exceptions import NOT_WRITABLE, django_validation_errors, error_response
+from core.api.permissions import ActsForAnOrganisation
+from core.api.viewsets import (
+    ERROR_RESPONSES,
+    IF_MATCH,
+    WRITE_RESPONSES,
+    CreateMixin,
+    ListMixin,
+    RetrieveMixin,
+    ScopedViewSet,
+    UpdateMixin,
+)
+from core.models import AuditLog
+from households import services
+from households.contacts import contact_log
+from households.filtersets import HouseholdFilterSet
+from households.models import (
+    Consent,
+    Contact,
+    ContactKind,
+    ContactStatus,
+    Household,
+    Person,
+    PersonRole,
+    Phase,
+    SupportMeasure,
+)
+
+from . import serializers as s
+
+
+
+def _by_ids(model, ids: list[str], choices: dict | None = None):
+    """A FilterSet of plain id filters: an id the actor cannot see filters to nothing (no hint it exists)."""
+    attrs = {name: django_filters.NumberFilter(field_name=f"{name}_id") for name in ids}
+    attrs.update({name: django_filters.ChoiceFilter(choices=values) for name, values in (choices or {}).items()})
+    attrs["Meta"] = type("Meta", (), {"model": model, "fields": []})
+    return type(f"{model.__name__}ApiFilterSet", (django_filters.FilterSet,), attrs)
+MAX_REMOVALS = 1000
+
+
+class HouseholdApiFilterSet(HouseholdFilterSet):
+    """The web list's FilterSet; type hints only, for the OpenAPI schema."""
+
+    def filter_referent(self, queryset, name, value: int):
+        return super().filter_referent(queryset, name, value)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Ménages visibles", responses={200: s.HouseholdSerializer(many=True), **ERROR_RESPONSES}),
+    retrieve=extend_schema(summary="Un ménage", responses={200: s.HouseholdDetailSerializer, **ERROR_RESPONSES}),
+    update=extend_schema(summary="Modifier un ménage", parameters=[IF_MATCH],
+                         responses={200: s.HouseholdDetailSerializer, **WRITE_RESPONSES}),
+    partial_update=extend_schema(summary="Modifier une partie d'un ménage", parameters=[IF_MATCH],
+                                 responses={200: s.HouseholdDetailSerializer, **WRITE_RESPONSES}),
+)
+class HouseholdViewSet(ListMixin, RetrieveMixin, UpdateMixin, ScopedViewSet):
+    model = Household
+    queryset = Household.objects.none()  # schema only: rows come from core.access.visible_to
+    serializer_class = s.HouseholdSerializer
+    serializer_classes = {
+        "retrieve": s.HouseholdDetailSerializer,
+        "update": s.HouseholdDetailSerializer,
+        "partial_update": s.HouseholdDetailSerializer,
+    }
+    filterset_class = HouseholdApiFilterSet
+    http_method_names = ["get", "put", "patch", "head", "options"]
+
+    def retrieve(self, request, *args, **kwargs):
+        """One household file: its opening is audited, as on the web (DESIGN.md §3)."""
+        response = super().retrieve(request, *args, **kwargs)
+        audit.record_view(actor=self.actor, obj=self._object)
+        return response
+
+    def get_object(self):
+        self._object = super().get_object()
+        return self._object
+
+    def perform_update(self, obj, data, version):
+        # The domestic-violence flag goes with the violence notes (households.forms.HouseholdForm).
+        if "domestic_violence" in data and not access.readable_fields(self.actor, obj, ["violence_notes"]):
+            raise FieldsNotWritable(["domestic_violence"])
+        if "nur" in data:
+            data["nur"] = (data["nur"] or "").strip().upper()
+        return services.household_update(actor=self.actor, household=obj, changes=data, version=version)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Personnes des ménages visibles", responses={200: s.PersonListSerializer(many=True), **ERROR_RESPONSES}),
+    retrieve=extend_schema(summary="Une personne", responses={200: s.PersonSerializer, **ERROR_RESPONSES}),
+    create=extend_schema(summary="Ajouter une personne à un ménage", responses={201: s.PersonSerializer, **ERROR_RESPONSES}),
+)
+class PersonViewSet(ListMixin, RetrieveMixin, CreateMixin, ScopedViewSet):
+    model = Person
+    queryset = Person.objects.none()
+    serializer_class = s.PersonSerializer
+    serializer_classes = {"list": s.PersonListSerializer}
+    filterset_class = _by_ids(Person, ["household"], {"role": PersonRole.choices})
+
+    def perform_create(self, data):
+        return services.person_add(
+            actor=self.actor, household=data["household"], role=data["role"], first_name=data["first_name"],
+            last_name=data["last_name"], birth_date=data.get("birth_date"), employment=data.get("employment", ""),
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Mesures d'accompagnement visibles",
+                       responses={200: s.SupportMeasureSerializer(many=True), **ERROR_RESPONSES}),
+    retrieve=extend_schema(summary="Une mesure d'accompagnement", responses={200: s.SupportMeasureDetailSerializer, **ERROR_RESPONSES}),
+)
+class SupportMeasureViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
+    model = SupportMeasure
+    queryset = SupportMeasure.objects.none()
+    serializer_class = s.SupportMeasureSerializer
+    serializer_classes = {"retrieve": s.SupportMeasureDetailSerializer}
+    filterset_class = _by_ids(SupportMeasure, ["household", "project", "referent"], {"phase": Phase.choices})
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Journal des contacts", responses={200: s.ContactSerializer(many=True), **ERROR_RESPONSES}),
+    retrieve=extend_schema(summary="Un contact (avec sa note si vous pouvez la lire)",
+                           responses={200: s.ContactDetailSerializer, **ERROR_RESPONSES}),
+)
+class ContactViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
+    model = Contact
+    queryset = Contact.objects.none()
+    serializer_class = s.ContactSerializer
+    serializer_classes = {"retrieve": s.ContactDetailSerializer, "create": s.ContactInputSerializer}
+    filterset_class = _by_ids(Contact, ["household", "measure"], {"kind": ContactKind.choices, "status": ContactStatus.choices})
+
+    def with_related(self, queryset):
+        return queryset.prefetch_related("goals")
+
+    @extend_schema(
+        summary="Saisir un contact",
+        description="Idempotent sur client_uuid : la même saisie renvoyée rend le contact déjà enregistré (200).",
+        request=s.ContactInputSerializer,
+        responses={201: s.ContactDetailSerializer, 200: s.ContactDetailSerializer, **ERROR_RESPONSES},
+    )
+    def create(self, request, *args, **kwargs):
+        serializer = s.ContactInputSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        references = _contact_references(self.actor, [serializer.validated_data])
+        errors = references.errors_of(serializer.validated_data)
+        if errors:
+            raise ApiValidationError(errors)
+        contact, created = _log(self.actor, serializer.validated_data, references)
+        return self.object_response(contact, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class _References:
+    """Households and measures named by contact rows, resolved through the access policy in two queries."""
+
+    def __init__(self, households: dict, measures: dict):
+        self.households = households
+        self.measures = measures
+
+    def errors_of(self, row: dict) -> dict:
+        errors = {}
+        if row.get("household") and row["household"] not in self.households:
+            errors["household"] = [_("Ménage introuvable.")]
+        if row.get("measure") and row["measure"] not in self.measures:
+            errors["measure"] = [_("Mesure d'accompagnement introuvable.")]
+        return errors
+
+
+def _contact_references(actor, rows: list[dict]) -> _References:
+    household_ids = {row["household"] for row in rows if row.get("household")}
+    measure_ids = {row["measure"] for row in rows if row.get("measure")}
+    households = {h.pk: h for h in access.visible_to(actor, Household).filter(pk__in=household_ids)} if household_ids else {}
+    measures = (
+        {m.pk: m for m in access.visible_to(actor, SupportMeasure).filter(pk__in=measure_ids)} if measure_ids else {}
+    )
+    return _References(households, measures)
+
+
+def _log(actor, row: dict, references: _References):
+    return contact_log(
+        actor=actor,
+        household=references.households.get(row.get("household")),
+        measure=references.measures.get(row.get("measure")),
+        kind=row["kind"],
+        occurred_on=row["occurred_on"],
+        duration_minutes=row.get("duration_minutes"),
+        note=row.get("note", ""),
+        goals=row.get("goals", []),
+        client_uuid=row.get("client_uuid"),
+    )
+
+
+class BulkContactsView(APIView):
+    """POST /api/v1/contacts/bulk/: up to 1 000 visit-log entries, all or nothing.
+
+    Every row goes through ``households.contacts.contact_log`` (the service of
+    the web form) inside one transaction. One bad row: 400 with the errors of
+    each bad row under its index, and nothing is written. Idempotent on
+    ``client_uuid``: sending the same payload again creates nothing more.
+    """
+
+    permission_classes = [ActsForAnOrganisation]
+
+    @extend_schema(
+        summary="Envoyer un lot de contacts (1 000 au plus), tout ou rien",
+        request=s.BulkContactsSerializer,
+        responses={
+            201: s.BulkContactsResultSerializer,
+            200: s.BulkContactsResultSerializer,
+            400: OpenApiResponse(description="Erreurs par ligne (errors: {index: {champ: [messages]}}) ; rien n'est enregistré."),
+            403: ERROR_RESPONSES[403],
+        },
+    )
+    def post(self, request):
+        actor = access.actor_of(request)
+        payload = s.BulkContactsSerializer(data=request.data)
+        if not payload.is_valid():
+            raise ApiValidationError(payload.errors)
+        rows, errors = [], {}
+        for index, raw in enumerate(payload.validated_data["contacts"]):
+            row = s.ContactInputSerializer(data=raw)
+            if row.is_valid():
+                rows.append(row.validated_data)
+            else:
+                rows.append(None)
+                errors[str(index)] = {key: [str(m) for m in value] for key, value in row.errors.items()}
+        references = _contact_references(actor, [row for row in rows if row is not None])
+        for index, row in enumerate(rows):
+            if row is not None and (row_errors := references.errors_of(row)):
+                errors[str(index)] = row_errors
+        # Every valid row goes through the service even when others are bad, so
+        # that the client learns all the errors at once; then nothing is kept.
+        results = []
+        with transaction.atomic():
+            for index, row in enumerate(rows):
+                if row is None or str(index) in errors:
+                    continue
+                try:
+                    contact, created = _log(actor, row, references)
+                except FieldsNotWritable as refused:
+                    errors[str(index)] = {name: [str(NOT_WRITABLE)] for name in refused.fields}
+                except ValidationError as error:
+                    errors[str(index)] = django_validation_errors(error)
+                except PermissionDenied as refused:
+                    errors[str(index)] = {"non_field_errors": [str(refused) or _("Action non autorisée.")]}
+                else:
+                    results.append({"index": index, "id": contact.pk, "client_uuid": contact.client_uuid, "created": created})
+            if errors:
+                transaction.set_rollback(True)
+        if errors:
+            return _bulk_refused(errors)
+        created = sum(1 for r in results if r["created"])
+        body = {"created": created, "existing": len(results) - created, "contacts": results}
+        return Response(s.BulkContactsResultSerializer(body).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+def _bulk_refused(errors: dict) -> Response:
+    return error_response(
+        400, "invalid",
+        _("%(n)d ligne(s) invalide(s) : aucun contact n'a été enregistré.") % {"n": len(errors)},
+        dict(sorted(errors.items(), key=lambda item: int(item[0]))),
+    )
+
+
+class RemovalsView(APIView):
+    """GET /api/v1/removals/?since=: what a synchronising client must drop.
+
+    Scope (what the actor's organisation could see or did see):
+
+    - ``anonymised`` / ``archived`` households that the organisation worked
+      on: it opened the file, supports the household, or is the lessor of
+      one of its leases, or was given a consent (even withdrawn since) —
+      evaluated on the rows as they are now, since an anonymised file is no
+      longer visible to anyone;
+    - ``deleted`` rows of the API's resources recorded in the audit log by
+      a member of the organisation (an audit row holds no link to the
+      household once the row is gone, so deletions made by *other*
+      organisations cannot be scoped and are not listed: the client detects
+      them by a 404 on the next read);
+    - ``consent_withdrawn``: households for which a consent *to the
+      organisation* was withdrawn: drop what you held under that consent,
+      and refetch the household (404: drop it all).
+
+    Entries carry ids only, never data. At most 1 000 entries from ``since``
+    (``truncated`` then says to ask again from the last ``at``).
+    """
+
+    permission_classes = [ActsForAnOrganisation]
+    MODELS = ("households.Household", "households.Person", "households.SupportMeasure", "households.Contact")
+
+    @extend_schema(
+        summary="Suppressions, anonymisations et retraits de consentement depuis une date",
+        parameters=[OpenApiParameter("since", type=str, required=True, description="Date et heure ISO 8601.")],
+        responses={200: s.RemovalsSerializer, **ERROR_RESPONSES},
+    )
+    def get(self, request):
+        actor = access.actor_of(request)
+        raw = request.query_params.get("since")
+        if not raw:
+            raise ApiValidationError({"since": [_("Indiquez la date et l'heure de votre dernière synchronisation.")]})
+        since = sync.parse_since(raw, "since") - sync.OVERLAP
+        until = timezone.now()
+        org = actor.organisation_id
+        entries = []
+        worked_on = (
+            Q(organisation_id=org) | Q(measures__organisation_id=org) | Q(occupied_leases__lessor_id=org)
+            | Q(consents__partner_id=org)
+        )
+        gone = Household.objects.filter(worked_on).filter(Q(anonymised_at__gte=since) | Q(archived_at__gte=since))
+        for pk, anonymised_at, archived_at in gone.distinct().values_list("pk", "anonymised_at", "archived_at")[:MAX_REMOVALS]:
+            if anonymised_at and anonymised_at >= since:
+                entries.append(("households.Household", pk, "anonymised", anonymised_at))
+            elif archived_at and actor.role != access.ORG_ADMIN:  # the admin still reads the archive
+                entries.append(("households.Household", pk, "archived", archived_at))
+        deleted = AuditLog.objects.filter(
+            action=AuditLog.Action.DELETE, model_label__in=self.MODELS, organisation_id=org, at__gte=since
+        ).order_by("at", "id").values_list("model_label", "object_id", "at")[:MAX_REMOVALS]
+        entries += [(label, int(pk), "deleted", at) for label, pk, at in deleted if pk.isdigit()]
+        withdrawn = Consent.objects.filter(partner_id=org, withdrawn_on__gte=timezone.localtime(since).date()).order_by(
+            "withdrawn_on", "pk"
+        ).values_list("household_id", "withdrawn_on")[:MAX_REMOVALS]
+        for household_id, day in withdrawn:
+            at = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+            entries.append(("households.Household", household_id, "consent_withdrawn", at))
+        entries.sort(key=lambda e: (e[3], e[0], e[1]))
+        truncated = len(entries) > MAX_REMOVALS
+        entries = entries[:MAX_REMOVALS]
+        body = {
+            "since": since + sync.OVERLAP,
+            "until": until,
+            "truncated": truncated,
+            "results": [{"model": m, "id": pk, "reason": r, "at": at} for m, pk, r, at in entries],
+        }
+        return Response(s.RemovalsSerializer(body).data)
