@@ -12,6 +12,7 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 
 from core import access
+from core.api.exceptions import error_body
 
 from .acting import actor_for_request, requires_second_factor
 
@@ -81,7 +82,8 @@ class RequireSecondFactorMiddleware:
 
     def _refuse(self, request):
         if request.path_info.startswith("/api/"):
-            return JsonResponse({"detail": _("Vérification en deux étapes requise.")}, status=403)
+            # The API's one error shape (core.api.exceptions).
+            return JsonResponse(error_body("second_factor_required", _("Vérification en deux étapes requise.")), status=403)
         url = reverse("partners:second_factor")
         if request.method == "GET":
             url = f"{url}?{urlencode({'next': request.get_full_path()})}"

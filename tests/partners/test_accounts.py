@@ -394,7 +394,7 @@ def test_the_api_answers_403_until_verified(client, second_factor_on, nadia):
     response = client.get(reverse("api-schema"))
 
     assert response.status_code == 403
-    assert response.json() == {"detail": "Vérification en deux étapes requise."}
+    assert response.json() == {"code": "second_factor_required", "message": "Vérification en deux étapes requise.", "errors": {}}
 
 
 def test_logout_and_health_stay_reachable_before_the_code(client, second_factor_on, nadia):
