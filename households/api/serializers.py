@@ -13,7 +13,17 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from core.api.serializers import ScopedModelSerializer
-from households.models import Contact, ContactKind, Household, Person, SupportMeasure
+from households.models import (
+    Consent,
+    Contact,
+    ContactKind,
+    GoalReview,
+    Household,
+    Person,
+    Referral,
+    SupportGoal,
+    SupportMeasure,
+)
 
 STAMPS = ["created_at", "updated_at", "version"]
 
@@ -168,3 +178,86 @@ class RemovalsSerializer(serializers.Serializer):
     until = serializers.DateTimeField()
     truncated = serializers.BooleanField()
     results = RemovalSerializer(many=True)
+
+
+REFERRAL_FIELDS = [
+    "id", "household", "organisation", "project", "source", "referring_organisation", "referred_on",
+    "prior_situation", "decision", "decided_on", *STAMPS,
+]
+
+
+class ReferralSerializer(ScopedModelSerializer):
+    unprotected_only = True
+
+    class Meta:
+        model = Referral
+        fields = REFERRAL_FIELDS
+        read_only_fields = REFERRAL_FIELDS
+
+
+class ReferralDetailSerializer(ScopedModelSerializer):
+    """The refusal reason only for the supporting organisation (``households.access``)."""
+
+    class Meta:
+        model = Referral
+        fields = [*REFERRAL_FIELDS, "refusal_reason"]
+        read_only_fields = fields
+
+
+CONSENT_FIELDS = [
+    "id", "household", "organisation", "partner", "purpose", "given_on", "withdrawn_on", "recorded_by", *STAMPS,
+]
+
+
+class ConsentSerializer(ScopedModelSerializer):
+    unprotected_only = True
+
+    class Meta:
+        model = Consent
+        fields = CONSENT_FIELDS
+        read_only_fields = CONSENT_FIELDS
+
+
+REVIEW_FIELDS = ["id", "milestone", "due_on", "reviewed_on", "progress", *STAMPS]
+
+
+class GoalReviewSerializer(ScopedModelSerializer):
+    unprotected_only = True
+
+    class Meta:
+        model = GoalReview
+        fields = REVIEW_FIELDS
+        read_only_fields = REVIEW_FIELDS
+
+
+class GoalReviewDetailSerializer(ScopedModelSerializer):
+    """A review in the detail of its goal: the note for the team only."""
+
+    class Meta:
+        model = GoalReview
+        fields = [*REVIEW_FIELDS, "notes"]
+        read_only_fields = fields
+
+
+GOAL_FIELDS = ["id", "measure", "organisation", "domain", "title", "set_on", "status", "closed_on", *STAMPS]
+
+
+class SupportGoalSerializer(ScopedModelSerializer):
+    unprotected_only = True
+    # The enum is in the detail (two components sharing one enum need an ENUM_NAME_OVERRIDES entry).
+    status = serializers.CharField(read_only=True, help_text=_("Valeur codée : voir l'énumération du même champ dans le détail."))
+    reviews = GoalReviewSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = SupportGoal
+        fields = [*GOAL_FIELDS, "reviews"]
+        read_only_fields = fields
+
+
+class SupportGoalDetailSerializer(ScopedModelSerializer):
+    reviews = GoalReviewDetailSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = SupportGoal
+        fields = [*GOAL_FIELDS, "notes", "reviews"]
+        read_only_fields = fields

@@ -12,7 +12,7 @@ import django_filters
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -42,13 +42,20 @@ from households.contacts import contact_log
 from households.filtersets import HouseholdFilterSet
 from households.models import (
     Consent,
+    ConsentPurpose,
     Contact,
     ContactKind,
     ContactStatus,
+    GoalDomain,
+    GoalReview,
+    GoalStatus,
     Household,
     Person,
     PersonRole,
     Phase,
+    Referral,
+    ReferralDecision,
+    SupportGoal,
     SupportMeasure,
 )
 
@@ -173,6 +180,48 @@ class ContactViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
             raise ApiValidationError(errors)
         contact, created = _log(self.actor, serializer.validated_data, references)
         return self.object_response(contact, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Orientations visibles", responses={200: s.ReferralSerializer(many=True), **ERROR_RESPONSES}),
+    retrieve=extend_schema(summary="Une orientation (avec le motif du refus si vous pouvez le lire)",
+                           responses={200: s.ReferralDetailSerializer, **ERROR_RESPONSES}),
+)
+class ReferralViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
+    model = Referral
+    queryset = Referral.objects.none()
+    serializer_class = s.ReferralSerializer
+    serializer_classes = {"retrieve": s.ReferralDetailSerializer}
+    filterset_class = _by_ids(Referral, ["household", "project"], {"decision": ReferralDecision.choices})
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Consentements visibles", responses={200: s.ConsentSerializer(many=True), **ERROR_RESPONSES}),
+    retrieve=extend_schema(summary="Un consentement", responses={200: s.ConsentSerializer, **ERROR_RESPONSES}),
+)
+class ConsentViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
+    model = Consent
+    queryset = Consent.objects.none()
+    serializer_class = s.ConsentSerializer
+    filterset_class = _by_ids(Consent, ["household", "partner"], {"purpose": ConsentPurpose.choices})
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Objectifs d'accompagnement visibles, avec leurs bilans",
+                       responses={200: s.SupportGoalSerializer(many=True), **ERROR_RESPONSES}),
+    retrieve=extend_schema(summary="Un objectif (notes pour l'équipe seulement)",
+                           responses={200: s.SupportGoalDetailSerializer, **ERROR_RESPONSES}),
+)
+class SupportGoalViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
+    model = SupportGoal
+    queryset = SupportGoal.objects.none()
+    serializer_class = s.SupportGoalSerializer
+    serializer_classes = {"retrieve": s.SupportGoalDetailSerializer}
+    filterset_class = _by_ids(SupportGoal, ["measure"], {"status": GoalStatus.choices, "domain": GoalDomain.choices})
+
+    def with_related(self, queryset):
+        # Reviews of a visible goal are visible (same household, same measure).
+        return queryset.prefetch_related(Prefetch("reviews", queryset=GoalReview.objects.order_by("due_on", "id")))
 
 
 class _References:
