@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 
-import django_filters
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -26,6 +25,7 @@ from core.access import FieldsNotWritable
 from core.api import sync
 from core.api.exceptions import NOT_WRITABLE, django_validation_errors, error_response
 from core.api.permissions import ActsForAnOrganisation
+from core.api.filters import id_filterset
 from core.api.viewsets import (
     ERROR_RESPONSES,
     IF_MATCH,
@@ -62,13 +62,6 @@ from households.models import (
 from . import serializers as s
 
 
-
-def _by_ids(model, ids: list[str], choices: dict | None = None):
-    """A FilterSet of plain id filters: an id the actor cannot see filters to nothing (no hint it exists)."""
-    attrs = {name: django_filters.NumberFilter(field_name=f"{name}_id") for name in ids}
-    attrs.update({name: django_filters.ChoiceFilter(choices=values) for name, values in (choices or {}).items()})
-    attrs["Meta"] = type("Meta", (), {"model": model, "fields": []})
-    return type(f"{model.__name__}ApiFilterSet", (django_filters.FilterSet,), attrs)
 MAX_REMOVALS = 1000
 
 
@@ -128,7 +121,7 @@ class PersonViewSet(ListMixin, RetrieveMixin, CreateMixin, ScopedViewSet):
     queryset = Person.objects.none()
     serializer_class = s.PersonSerializer
     serializer_classes = {"list": s.PersonListSerializer}
-    filterset_class = _by_ids(Person, ["household"], {"role": PersonRole.choices})
+    filterset_class = id_filterset(Person, ["household"], {"role": PersonRole.choices})
 
     def perform_create(self, data):
         return services.person_add(
@@ -147,7 +140,7 @@ class SupportMeasureViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
     queryset = SupportMeasure.objects.none()
     serializer_class = s.SupportMeasureSerializer
     serializer_classes = {"retrieve": s.SupportMeasureDetailSerializer}
-    filterset_class = _by_ids(SupportMeasure, ["household", "project", "referent"], {"phase": Phase.choices})
+    filterset_class = id_filterset(SupportMeasure, ["household", "project", "referent"], {"phase": Phase.choices})
 
 
 @extend_schema_view(
@@ -160,7 +153,7 @@ class ContactViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
     queryset = Contact.objects.none()
     serializer_class = s.ContactSerializer
     serializer_classes = {"retrieve": s.ContactDetailSerializer, "create": s.ContactInputSerializer}
-    filterset_class = _by_ids(Contact, ["household", "measure"], {"kind": ContactKind.choices, "status": ContactStatus.choices})
+    filterset_class = id_filterset(Contact, ["household", "measure"], {"kind": ContactKind.choices, "status": ContactStatus.choices})
 
     def with_related(self, queryset):
         return queryset.prefetch_related("goals")
@@ -192,7 +185,7 @@ class ReferralViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
     queryset = Referral.objects.none()
     serializer_class = s.ReferralSerializer
     serializer_classes = {"retrieve": s.ReferralDetailSerializer}
-    filterset_class = _by_ids(Referral, ["household", "project"], {"decision": ReferralDecision.choices})
+    filterset_class = id_filterset(Referral, ["household", "project"], {"decision": ReferralDecision.choices})
 
 
 @extend_schema_view(
@@ -203,7 +196,7 @@ class ConsentViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
     model = Consent
     queryset = Consent.objects.none()
     serializer_class = s.ConsentSerializer
-    filterset_class = _by_ids(Consent, ["household", "partner"], {"purpose": ConsentPurpose.choices})
+    filterset_class = id_filterset(Consent, ["household", "partner"], {"purpose": ConsentPurpose.choices})
 
 
 @extend_schema_view(
@@ -217,7 +210,7 @@ class SupportGoalViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
     queryset = SupportGoal.objects.none()
     serializer_class = s.SupportGoalSerializer
     serializer_classes = {"retrieve": s.SupportGoalDetailSerializer}
-    filterset_class = _by_ids(SupportGoal, ["measure"], {"status": GoalStatus.choices, "domain": GoalDomain.choices})
+    filterset_class = id_filterset(SupportGoal, ["measure"], {"status": GoalStatus.choices, "domain": GoalDomain.choices})
 
     def with_related(self, queryset):
         # Reviews of a visible goal are visible (same household, same measure).

@@ -7,21 +7,13 @@ households. Writes stay on the web screens for now.
 
 from __future__ import annotations
 
-import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 
+from core.api.filters import id_filterset
 from core.api.viewsets import ERROR_RESPONSES, ListMixin, RetrieveMixin, ScopedViewSet
 from housing.models import EvictionCase, EvictionCaseStatus, EvictionStep, EvictionStepKind, Lease, LeaseKind
 
 from . import serializers as s
-
-
-def _by_ids(model, ids: list[str], choices: dict | None = None):
-    """A FilterSet of plain id filters: an id the actor cannot see filters to nothing (no hint it exists)."""
-    attrs = {name: django_filters.NumberFilter(field_name=f"{name}_id") for name in ids}
-    attrs.update({name: django_filters.ChoiceFilter(choices=values) for name, values in (choices or {}).items()})
-    attrs["Meta"] = type("Meta", (), {"model": model, "fields": []})
-    return type(f"{model.__name__}ApiFilterSet", (django_filters.FilterSet,), attrs)
 
 
 @extend_schema_view(
@@ -36,7 +28,7 @@ class LeaseViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
     serializer_class = s.LeaseSerializer
     serializer_classes = {"retrieve": s.LeaseDetailSerializer}
     # No filter by unit: on a protected household's lease the unit is not the caller's to know.
-    filterset_class = _by_ids(Lease, ["occupant", "lessor"], {"kind": LeaseKind.choices})
+    filterset_class = id_filterset(Lease, ["occupant", "lessor"], {"kind": LeaseKind.choices})
 
     def get_queryset(self):
         queryset = super().get_queryset()
@@ -53,7 +45,7 @@ class EvictionCaseViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
     model = EvictionCase
     queryset = EvictionCase.objects.none()
     serializer_class = s.EvictionCaseSerializer
-    filterset_class = _by_ids(EvictionCase, ["lease"], {"status": EvictionCaseStatus.choices})
+    filterset_class = id_filterset(EvictionCase, ["lease"], {"status": EvictionCaseStatus.choices})
 
     def with_related(self, queryset):
         return queryset.select_related("lease")
@@ -70,7 +62,7 @@ class EvictionStepViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
     queryset = EvictionStep.objects.none()
     serializer_class = s.EvictionStepSerializer
     serializer_classes = {"retrieve": s.EvictionStepDetailSerializer}
-    filterset_class = _by_ids(EvictionStep, ["case"], {"kind": EvictionStepKind.choices})
+    filterset_class = id_filterset(EvictionStep, ["case"], {"kind": EvictionStepKind.choices})
 
     def with_related(self, queryset):
         return queryset.select_related("case", "deadline_rule")
