@@ -1,38 +1,23 @@
-"""The REST API v1 (/api/v1/): one router, each app's viewsets."""
+"""The REST API v1 (/api/v1/): one router; each app lists its own routes in ``<app>/api/routes.py``."""
 
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from households.api.views import (
-    BulkContactsView,
-    ConsentViewSet,
-    ContactViewSet,
-    HouseholdViewSet,
-    PersonViewSet,
-    ReferralViewSet,
-    RemovalsView,
-    SupportGoalViewSet,
-    SupportMeasureViewSet,
-)
-from housing.api.views import EvictionCaseViewSet, EvictionStepViewSet, LeaseViewSet
-from projects.api.views import ProjectViewSet
+from households.api import routes as households_routes
+from housing.api import routes as housing_routes
+from partners.api import routes as partners_routes
+from projects.api import routes as projects_routes
+from reporting.api import routes as reporting_routes
+
+APPS = [partners_routes, projects_routes, housing_routes, households_routes, reporting_routes]
 
 router = DefaultRouter()
-router.register("households", HouseholdViewSet, basename="household")
-router.register("people", PersonViewSet, basename="person")
-router.register("support-measures", SupportMeasureViewSet, basename="supportmeasure")
-router.register("contacts", ContactViewSet, basename="contact")
-router.register("projects", ProjectViewSet, basename="project")
-router.register("referrals", ReferralViewSet, basename="referral")
-router.register("consents", ConsentViewSet, basename="consent")
-router.register("goals", SupportGoalViewSet, basename="supportgoal")
-router.register("leases", LeaseViewSet, basename="lease")
-router.register("eviction-cases", EvictionCaseViewSet, basename="evictioncase")
-router.register("eviction-steps", EvictionStepViewSet, basename="evictionstep")
+for app in APPS:
+    for prefix, viewset, basename in app.VIEWSETS:
+        router.register(prefix, viewset, basename=basename)
 
 app_name = "api"
 urlpatterns = [
-    path("contacts/bulk/", BulkContactsView.as_view(), name="contact-bulk"),
-    path("removals/", RemovalsView.as_view(), name="removals"),
+    *(path(route, view, name=name) for app in APPS for route, view, name in app.VIEWS),
     *router.urls,
 ]

@@ -7,7 +7,13 @@
   ``If-Match`` with that value: missing → 428, stale → 412 (and the service
   checks the version again inside its transaction);
 - writes go through the app's services (``perform_create`` /
-  ``perform_update`` of each viewset), never ``serializer.save()``.
+  ``perform_update`` of each viewset), never ``serializer.save()``;
+- ``?ordering=`` among each viewset's ``ordering_fields`` (never null),
+  with ``id`` as the tie-break; incremental sync uses the default order
+  ``(updated_at, id)``;
+- upsert by an external reference (RPLS id, tenant number, file number):
+  ``PUT /<resource>/<reference>/<value>/`` creates (201) or updates (200,
+  with the same precondition as any update).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import status, viewsets
+from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
 from core import access
@@ -38,14 +45,36 @@ ERROR_RESPONSES = {
     404: OpenApiResponse(description="Objet introuvable (ou invisible pour vous)."),
 }
 IF_MATCH = OpenApiParameter(
-    "If-Match", location=OpenApiParameter.HEADER, required=True, type=str,
-    description="ETag de la dernière lecture de l'objet (sa version).",
+    "If-Match", location=OpenApiParameter.HEADER, required=False, type=str,
+    description=(
+        "ETag de la dernière lecture de l'objet (sa version). Obligatoire, sauf si le corps porte "
+        "le champ version lu : sans l'un ni l'autre 428, périmé 412."
+    ),
 )
 WRITE_RESPONSES = {
     **ERROR_RESPONSES,
     412: OpenApiResponse(description="L'objet a changé depuis votre lecture (If-Match périmé)."),
     428: OpenApiResponse(description="En-tête If-Match manquant."),
 }
+
+
+class SyncOrderingFilter(OrderingFilter):
+    """``?ordering=`` on the viewset's ``ordering_fields``, ``id`` appended as the tie-break.
+
+    Cursor pagination pages on the first field; the tie-break keeps the
+    order of equal values stable from one page to the next.
+    """
+
+    ordering_description = "Tri (préfixe - pour l'ordre décroissant). Par défaut updated_at puis id, l'ordre de la synchronisation."
+
+    def get_ordering(self, request, queryset, view):
+        ordering = super().get_ordering(request, queryset, view)
+        if not ordering:
+            return ordering
+        ordering = [field for field in ordering if field.lstrip("-") != "id"] or list(ordering)
+        if ordering[-1].lstrip("-") != "id":
+            ordering.append("-id" if ordering[0].startswith("-") else "id")
+        return tuple(ordering)
 
 
 def etag(obj) -> str:
@@ -67,7 +96,10 @@ def if_match_versions(header: str) -> set[int]:
 class ScopedViewSet(viewsets.GenericViewSet):
     model = None
     pagination_class = SyncCursorPagination
-    filter_backends = [UpdatedSinceFilter, DjangoFilterBackend]
+    filter_backends = [SyncOrderingFilter, UpdatedSinceFilter, DjangoFilterBackend]
+    #: fields a client may sort on (never nullable: the cursor needs a value)
+    ordering_fields = ["updated_at", "created_at", "id"]
+    ordering = None  # the pagination's (updated_at, id)
     permission_classes = [ActsForAnOrganisation]
     #: action → serializer class (defaults to ``serializer_class``)
     serializer_classes: dict = {}
@@ -99,10 +131,16 @@ class ScopedViewSet(viewsets.GenericViewSet):
                         headers={"ETag": etag(obj)})
 
     def check_if_match(self, obj) -> int:
+        """The version the client read: ``If-Match`` or, failing that, ``version`` in the body."""
         header = self.request.headers.get("If-Match")
-        if not header:
+        if header:
+            if header.strip() != "*" and obj.version not in if_match_versions(header):
+                raise PreconditionFailed
+            return obj.version
+        body = self.request.data.get("version") if isinstance(self.request.data, dict) else None
+        if body is None or isinstance(body, bool):
             raise PreconditionRequired
-        if header.strip() != "*" and obj.version not in if_match_versions(header):
+        if not isinstance(body, int) or body != obj.version:
             raise PreconditionFailed
         return obj.version
 
@@ -152,3 +190,37 @@ class UpdateMixin:
 
     def perform_update(self, obj, data: dict, version: int):
         raise NotImplementedError
+
+
+class UpsertMixin:
+    """Create or update by an external reference, in one idempotent PUT.
+
+    A viewset declares an ``@action(detail=False, methods=["put"], url_path=...)``
+    that calls :meth:`upsert` with the lookup of the reference
+    (``{"rpls_id": "..."}``). The row is searched among those the actor
+    may change (``upsert_queryset``): found → the update path (If-Match or
+    ``version`` required, 428/412, then ``perform_update``), 200; not found
+    → ``perform_create`` with the reference, 201 (an ``If-Match`` on a row
+    that does not exist is a 412).
+    """
+
+    def upsert_queryset(self):
+        return self.get_queryset()
+
+    def upsert(self, request, lookup: dict):
+        found = self.upsert_queryset().filter(**lookup).values_list("pk", flat=True).first()
+        if found is None:
+            if request.headers.get("If-Match"):
+                raise PreconditionFailed
+            if not access.can(self.actor, access.ADD, self.model):
+                self.permission_denied(request, message=_("Votre rôle ne permet pas de créer cet objet."))
+            serializer = self.get_serializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            obj = self.perform_create({**serializer.validated_data, **lookup})
+            return self.object_response(obj, status.HTTP_201_CREATED)
+        obj = access.access(self.actor, self.get_queryset(), found, action=access.CHANGE)
+        version = self.check_if_match(obj)
+        serializer = self.get_serializer(obj, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        obj = self.perform_update(obj, serializer.validated_data, version)
+        return self.object_response(obj, status.HTTP_200_OK)

@@ -1,0 +1,4 @@
+"""Routes of the reporting resources (registered by config/api.py)."""
+
+VIEWSETS: list = []
+VIEWS: list = []
