@@ -293,11 +293,31 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",  # Swagger UI from /static/ (drf-spectacular-sidecar): the CSP forbids CDNs
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name per choice set of the models (a field's enum keeps its name in
+    # list and detail components, and two sets never collide).
     "ENUM_NAME_OVERRIDES": {
-        "ContactKindEnum": "households.models.ContactKind",
-        "ContactStatusEnum": "households.models.ContactStatus",
-        "MeasureKindEnum": "households.models.MeasureKind",
-        "ProjectStatusEnum": "projects.models.ProjectStatus",
+        **{
+            f"{name}Enum": f"{module}.models.{name}"
+            for module, names in {
+                "partners": ["ApiTokenScope", "OrganisationKind", "Role"],
+                "projects": [
+                    "AccessOrMaintain", "BudgetKind", "CarrierRole", "Category", "CommitteeKind", "FunderProgramme",
+                    "FundingDecision", "PaymentKind", "ProjectStatus", "TargetBasis",
+                ],
+                "households": [
+                    "ConsentPurpose", "ContactKind", "ContactStatus", "GoalDomain", "GoalStatus", "Intensity",
+                    "MeasureKind", "Outcome", "PersonRole", "Phase", "PriorSituation", "ReferralDecision",
+                    "ReferralSource", "ReviewMilestone", "SnapshotMoment", "TeamRole",
+                ],
+                "housing": [
+                    "AttributionDecision", "AttributionStepKind", "DeadlineUnit", "EvictionCaseStatus", "EvictionStepKind",
+                    "Financing", "JudgmentResult", "LeaseKind", "Typology", "UnitKind",
+                ],
+                "reporting": ["ReportKind", "ReportScope", "ReportStatus"],
+            }.items()
+            for name in names
+        },
+        "ReferralVerdictEnum": [("accepted", "Acceptée"), ("refused", "Refusée")],
     },
 }
 

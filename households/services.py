@@ -21,7 +21,9 @@ from django.utils.translation import gettext as _
 from core import access
 from core.access import CHANGE, Actor
 from core.services import VersionConflict, create_object, differing_fields, update_object
-from projects.models import CommitteeMeeting
+from partners.models import Membership
+from projects.access import visible_projects
+from projects.models import Action, CommitteeMeeting, Project
 
 from .models import (
     Consent,
@@ -32,10 +34,21 @@ from .models import (
     Household,
     Intensity,
     Mandate,
+    MeasureKind,
     Outcome,
     Person,
     PersonRole,
     Phase,
+    PriorSituation,
+    Referral,
+    ReferralDecision,
+    ReferralSource,
+    SituationSnapshot,
+    SnapshotMoment,
+    TeamMember,
+    TeamRole,
+    Workshop,
+    WorkshopAttendance,
     ReviewMilestone,
     SupportGoal,
     SupportMeasure,
@@ -89,6 +102,69 @@ def household_update(*, actor: Actor, household: Household, changes: dict, versi
     """Edit the household card (name, NUR, situation, resources, notes the actor may write)."""
     _require(actor, CHANGE, household)
     return update_object(actor=actor, obj=household, changes=changes, version=version)
+
+
+def household_open(
+    *,
+    actor: Actor,
+    reference: str,
+    display_name: str,
+    project: Project,
+    identified_on: datetime.date,
+    kind: str = MeasureKind.PROJECT,
+    action: Action | None = None,
+    referent: Membership | None = None,
+    external_reference: str = "",
+    nur: str = "",
+    prior_situation: str = "",
+    monthly_resources=None,
+    resources_kind: str = "",
+) -> Household:
+    """Open a household file with its support measure (phase repérage) in the actor's organisation.
+
+    The référent is ``referent`` (a member of the organisation) or, for a
+    caseworker, the caseworker; the référent joins the measure's team.
+    """
+    if not access.can(actor, access.ADD, Household):
+        raise PermissionDenied
+    errors: dict = {}
+    reference = (reference or "").strip()
+    if not reference:
+        errors["reference"] = [_("Indiquez le numéro de dossier.")]
+    elif Household.objects.filter(organisation_id=actor.organisation_id, reference=reference).exists():
+        errors["reference"] = [_("Ce numéro de dossier existe déjà dans votre organisation.")]
+    if not (display_name or "").strip():
+        errors["display_name"] = [_("Indiquez le nom d'usage du ménage.")]
+    if project is None or not visible_projects(actor).filter(pk=project.pk).exists():
+        errors["project"] = [_("Projet introuvable parmi ceux que porte votre organisation.")]
+    elif action is not None and action.project_id != project.pk:
+        errors["action"] = [_("Cette action n'appartient pas au projet choisi.")]
+    if kind not in MeasureKind.values:
+        errors["kind"] = [_("Choisissez le type de mesure.")]
+    if prior_situation and prior_situation not in PriorSituation.values:
+        errors["prior_situation"] = [_("Choisissez la situation avant l'entrée.")]
+    _not_in_future(errors, "identified_on", identified_on, _("La date de repérage"))
+    if referent is None and actor.role == access.CASEWORKER:
+        referent = Membership.objects.filter(pk=actor.membership_id).first()
+    if referent is not None and (referent.organisation_id != actor.organisation_id or not referent.is_active):
+        errors["referent"] = [_("Le référent doit être un membre actif de votre organisation.")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        household = create_object(actor=actor, obj=Household(
+            organisation_id=actor.organisation_id, project=project, reference=reference,
+            display_name=display_name.strip(), nur=(nur or "").strip().upper(), prior_situation=prior_situation,
+            monthly_resources=monthly_resources, resources_kind=resources_kind,
+        ))
+        measure = create_object(actor=actor, obj=SupportMeasure(
+            household=household, project=project, action=action, organisation_id=actor.organisation_id, kind=kind,
+            referent=referent, identified_on=identified_on, external_reference=(external_reference or "").strip(),
+        ))
+        if referent is not None:
+            create_object(actor=actor, obj=TeamMember(
+                measure=measure, membership=referent, role=TeamRole.REFERENT, since=identified_on))
+    access.forget_memo()
+    return household
 
 
 def person_add(
@@ -422,3 +498,143 @@ def goal_review_record(
         if goal_status != GoalStatus.OPEN:
             update_object(actor=actor, obj=goal, changes={"status": goal_status, "closed_on": reviewed_on}, version=None)
     return review
+
+
+# --------------------------------------------------------------------------
+# Referrals
+# --------------------------------------------------------------------------
+
+
+def referral_record(
+    *,
+    actor: Actor,
+    household: Household,
+    source: str,
+    referred_on: datetime.date,
+    project: Project | None = None,
+    referring_organisation=None,
+    prior_situation: str = "",
+) -> Referral:
+    """An orientation of the household towards a project (decision pending)."""
+    _require(actor, CHANGE, household)
+    errors: dict = {}
+    if source not in ReferralSource.values:
+        errors["source"] = [_("Choisissez qui oriente le ménage.")]
+    if prior_situation and prior_situation not in PriorSituation.values:
+        errors["prior_situation"] = [_("Choisissez la situation au moment de l'orientation.")]
+    if project is not None and not visible_projects(actor).filter(pk=project.pk).exists():
+        errors["project"] = [_("Projet introuvable parmi ceux que porte votre organisation.")]
+    _not_in_future(errors, "referred_on", referred_on, _("La date d'orientation"))
+    if errors:
+        raise ValidationError(errors)
+    return create_object(actor=actor, obj=Referral(
+        household=household, project=project, source=source, referring_organisation=referring_organisation,
+        referred_on=referred_on, prior_situation=prior_situation,
+    ))
+
+
+def referral_decide(
+    *, actor: Actor, referral: Referral, decision: str, decided_on: datetime.date, refusal_reason: str = "",
+    version: int | None,
+) -> Referral:
+    """Accept or refuse an orientation (a refusal gives its reason)."""
+    _require(actor, CHANGE, referral)
+    errors: dict = {}
+    if decision not in (ReferralDecision.ACCEPTED, ReferralDecision.REFUSED):
+        errors["decision"] = [_("Choisissez « acceptée » ou « refusée ».")]
+    if referral.decision != ReferralDecision.PENDING:
+        errors["decision"] = [_("Cette orientation a déjà été décidée le %(date)s.") % {"date": _d(referral.decided_on)}]
+    _not_in_future(errors, "decided_on", decided_on, _("La date de décision"))
+    if decided_on < referral.referred_on:
+        errors.setdefault("decided_on", []).append(
+            _("La décision ne peut pas précéder l'orientation (%(date)s).") % {"date": _d(referral.referred_on)})
+    refusal_reason = (refusal_reason or "").strip()
+    if decision == ReferralDecision.REFUSED and not refusal_reason:
+        errors["refusal_reason"] = [_("Indiquez le motif du refus.")]
+    if errors:
+        raise ValidationError(errors)
+    changes = {"decision": decision, "decided_on": decided_on}
+    if refusal_reason:
+        changes["refusal_reason"] = refusal_reason
+    return update_object(actor=actor, obj=referral, changes=changes, version=version)
+
+
+# --------------------------------------------------------------------------
+# Outcomes: the situation at entry, at exit and 12 months after
+# --------------------------------------------------------------------------
+
+SNAPSHOT_FIELDS = ("rent_arrears", "housing_benefit", "minimum_income", "health_cover", "employed", "still_housed")
+
+
+def snapshot_record(*, actor: Actor, measure: SupportMeasure, moment: str, observed_on: datetime.date, **values) -> SituationSnapshot:
+    """Record the household's situation at one moment of its measure (once per moment)."""
+    _require(actor, CHANGE, measure)
+    errors: dict = {}
+    if moment not in SnapshotMoment.values:
+        errors["moment"] = [_("Choisissez le moment.")]
+    elif SituationSnapshot.objects.filter(measure=measure, moment=moment).exists():
+        errors["moment"] = [_("La situation « %(moment)s » est déjà enregistrée pour cette mesure : modifiez-la.") % {
+            "moment": SnapshotMoment(moment).label}]
+    if moment in (SnapshotMoment.EXIT, SnapshotMoment.FOLLOW_UP) and measure.ended_on is None:
+        errors.setdefault("moment", []).append(_("La mesure n'est pas terminée : seule la situation à l'entrée peut être saisie."))
+    _not_in_future(errors, "observed_on", observed_on, _("La date du constat"))
+    if observed_on < measure.identified_on:
+        errors.setdefault("observed_on", []).append(
+            _("Le constat ne peut pas précéder le repérage (%(date)s).") % {"date": _d(measure.identified_on)})
+    unknown = set(values) - set(SNAPSHOT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown snapshot fields: {sorted(unknown)}")
+    if errors:
+        raise ValidationError(errors)
+    return create_object(actor=actor, obj=SituationSnapshot(measure=measure, moment=moment, observed_on=observed_on, **values))
+
+
+def snapshot_update(*, actor: Actor, snapshot: SituationSnapshot, changes: dict, version: int | None) -> SituationSnapshot:
+    _require(actor, CHANGE, snapshot)
+    errors: dict = {}
+    if "observed_on" in changes:
+        _not_in_future(errors, "observed_on", changes["observed_on"], _("La date du constat"))
+    if errors:
+        raise ValidationError(errors)
+    return update_object(actor=actor, obj=snapshot, changes=changes, version=version)
+
+
+# --------------------------------------------------------------------------
+# Workshops
+# --------------------------------------------------------------------------
+
+
+def workshop_create(*, actor: Actor, project: Project | None = None, **values) -> Workshop:
+    """A collective workshop organised by the actor's organisation."""
+    if not access.can(actor, access.ADD, Workshop):
+        raise PermissionDenied
+    if project is not None and not visible_projects(actor).filter(pk=project.pk).exists():
+        raise ValidationError({"project": [_("Projet introuvable parmi ceux que porte votre organisation.")]})
+    return create_object(actor=actor, obj=Workshop(organisation_id=actor.organisation_id, project=project, **values))
+
+
+def workshop_update(*, actor: Actor, workshop: Workshop, changes: dict, version: int | None) -> Workshop:
+    _require(actor, CHANGE, workshop)
+    project = changes.get("project")
+    if project is not None and not visible_projects(actor).filter(pk=project.pk).exists():
+        raise ValidationError({"project": [_("Projet introuvable parmi ceux que porte votre organisation.")]})
+    return update_object(actor=actor, obj=workshop, changes=changes, version=version)
+
+
+def attendance_record(
+    *, actor: Actor, workshop: Workshop, household: Household, attended: bool = True, participants: int = 1
+) -> WorkshopAttendance:
+    """A household at a workshop of the actor's organisation (once per household)."""
+    _require(actor, CHANGE, workshop)
+    _require(actor, CHANGE, household)
+    errors: dict = {}
+    if WorkshopAttendance.objects.filter(workshop=workshop, household=household).exists():
+        errors["household"] = [_("Ce ménage est déjà inscrit à cet atelier.")]
+    if participants < 1:
+        errors["participants"] = [_("Au moins une personne.")]
+    if workshop.capacity and WorkshopAttendance.objects.filter(workshop=workshop).count() >= workshop.capacity:
+        errors["workshop"] = [_("L'atelier est complet (%(n)d places).") % {"n": workshop.capacity}]
+    if errors:
+        raise ValidationError(errors)
+    return create_object(actor=actor, obj=WorkshopAttendance(
+        workshop=workshop, household=household, attended=attended, participants=participants))

@@ -65,3 +65,39 @@ class ScopedModelSerializer(serializers.ModelSerializer):
 
     #: Read-only fields a client may send back unchanged (a GET then PUT of the whole object).
     ignored_read_only = frozenset({"id", "version", "created_at", "updated_at"})
+
+
+class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
+    """A foreign key given by id, chosen among the rows the actor may see.
+
+    An id the actor cannot see reads as one that does not exist (400, no
+    hint that it exists). ``model`` is the target model.
+    """
+
+    def __init__(self, model, **kwargs):
+        self.model = model
+        kwargs.setdefault("queryset", model._default_manager.none())
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        actor = access.actor_of(request) if request is not None else access.NOBODY
+        return access.visible_to(actor, self.model)
+
+
+class ActionInputSerializer(serializers.Serializer):
+    """Input of an action on an object (a decision, a withdrawal…): unknown fields are a 400.
+
+    ``version`` is the alternative to ``If-Match``.
+    """
+
+    version = serializers.IntegerField(
+        required=False, min_value=1, help_text=_("Version lue de l'objet (ou l'en-tête If-Match).")
+    )
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: [_("Ce champ n'existe pas dans cette ressource.")] for name in unknown})
+        return super().to_internal_value(data)

@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
@@ -103,6 +104,8 @@ class ScopedViewSet(viewsets.GenericViewSet):
     permission_classes = [ActsForAnOrganisation]
     #: action → serializer class (defaults to ``serializer_class``)
     serializer_classes: dict = {}
+    #: extra ``@action`` name → access action checked on the object (default view)
+    object_actions: dict = {}
 
     @property
     def actor(self) -> access.Actor:
@@ -119,7 +122,7 @@ class ScopedViewSet(viewsets.GenericViewSet):
         return queryset
 
     def get_object(self):
-        action = ACTIONS.get(self.action, access.VIEW)
+        action = ACTIONS.get(self.action) or self.object_actions.get(self.action, access.VIEW)
         pk = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
         return access.access(self.actor, self.get_queryset(), pk, action=action)
 
@@ -208,6 +211,10 @@ class UpsertMixin:
         return self.get_queryset()
 
     def upsert(self, request, lookup: dict):
+        with transaction.atomic():
+            return self._upsert(request, lookup)
+
+    def _upsert(self, request, lookup: dict):
         found = self.upsert_queryset().filter(**lookup).values_list("pk", flat=True).first()
         if found is None:
             if request.headers.get("If-Match"):
@@ -216,7 +223,8 @@ class UpsertMixin:
                 self.permission_denied(request, message=_("Votre rôle ne permet pas de créer cet objet."))
             serializer = self.get_serializer(data=request.data)
             serializer.is_valid(raise_exception=True)
-            obj = self.perform_create({**serializer.validated_data, **lookup})
+            create = getattr(self, "perform_upsert_create", self.perform_create)
+            obj = create({**serializer.validated_data, **lookup})
             return self.object_response(obj, status.HTTP_201_CREATED)
         obj = access.access(self.actor, self.get_queryset(), found, action=access.CHANGE)
         version = self.check_if_match(obj)

@@ -10,6 +10,9 @@ VIEWSETS = [
     ("referrals", views.ReferralViewSet, "referral"),
     ("consents", views.ConsentViewSet, "consent"),
     ("goals", views.SupportGoalViewSet, "supportgoal"),
+    ("outcomes", views.OutcomeViewSet, "situationsnapshot"),
+    ("workshops", views.WorkshopViewSet, "workshop"),
+    ("workshop-attendances", views.WorkshopAttendanceViewSet, "workshopattendance"),
 ]
 #: Plain views (route, view, name); listed before the router so that contacts/bulk/ is not read as a contact id.
 VIEWS = [

@@ -12,18 +12,35 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from core.api.serializers import ScopedModelSerializer
+from core.api.serializers import ActionInputSerializer, ScopedModelSerializer, VisibleRelatedField
 from households.models import (
     Consent,
+    ConsentPurpose,
     Contact,
     ContactKind,
+    GoalDomain,
     GoalReview,
+    GoalStatus,
     Household,
+    Intensity,
+    MeasureKind,
+    Outcome,
     Person,
+    Phase,
+    PriorSituation,
     Referral,
+    ReferralDecision,
+    ReferralSource,
+    ReviewMilestone,
+    SituationSnapshot,
+    SnapshotMoment,
     SupportGoal,
     SupportMeasure,
+    Workshop,
+    WorkshopAttendance,
 )
+from partners.models import Membership, Organisation
+from projects.models import Action, CommitteeMeeting, Project
 
 STAMPS = ["created_at", "updated_at", "version"]
 
@@ -244,8 +261,6 @@ GOAL_FIELDS = ["id", "measure", "organisation", "domain", "title", "set_on", "st
 
 class SupportGoalSerializer(ScopedModelSerializer):
     unprotected_only = True
-    # The enum is in the detail (two components sharing one enum need an ENUM_NAME_OVERRIDES entry).
-    status = serializers.CharField(read_only=True, help_text=_("Valeur codée : voir l'énumération du même champ dans le détail."))
     reviews = GoalReviewSerializer(many=True, read_only=True)
 
     class Meta:
@@ -261,3 +276,152 @@ class SupportGoalDetailSerializer(ScopedModelSerializer):
         model = SupportGoal
         fields = [*GOAL_FIELDS, "notes", "reviews"]
         read_only_fields = fields
+
+
+# --------------------------------------------------------------------------
+# Inputs of the writes (validated again, in French, by households.services)
+# --------------------------------------------------------------------------
+
+
+class HouseholdCreateSerializer(ActionInputSerializer):
+    """A new household file and its support measure (phase repérage) in your organisation."""
+
+    version = None
+    reference = serializers.CharField(max_length=40, help_text=_("Votre numéro de dossier (unique dans votre organisation)."))
+    display_name = serializers.CharField(max_length=160)
+    project = VisibleRelatedField(Project)
+    action = VisibleRelatedField(Action, required=False, allow_null=True)
+    identified_on = serializers.DateField()
+    kind = serializers.ChoiceField(choices=MeasureKind.choices, required=False)
+    referent = VisibleRelatedField(Membership, required=False, allow_null=True)
+    external_reference = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    nur = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    prior_situation = serializers.ChoiceField(choices=PriorSituation.choices, required=False, allow_blank=True)
+    monthly_resources = serializers.DecimalField(max_digits=10, decimal_places=2, required=False, allow_null=True, min_value=0)
+    resources_kind = serializers.CharField(max_length=255, required=False, allow_blank=True)
+
+
+class HouseholdUpsertSerializer(HouseholdDetailSerializer):
+    """Upsert by file number: the household card; at creation also its first measure."""
+
+    project = VisibleRelatedField(Project, required=False, help_text=_("Obligatoire à la création."))
+    identified_on = serializers.DateField(required=False, write_only=True, help_text=_("Date de repérage, obligatoire à la création."))
+    kind = serializers.ChoiceField(choices=MeasureKind.choices, required=False, write_only=True)
+
+    class Meta(HouseholdDetailSerializer.Meta):
+        fields = [*HouseholdDetailSerializer.Meta.fields, "identified_on", "kind"]
+        read_only_fields = ["id", "reference", "organisation", "archived_at", "created_at", "updated_at", "version"]
+
+
+class ReferralCreateSerializer(ActionInputSerializer):
+    version = None
+    household = VisibleRelatedField(Household)
+    source = serializers.ChoiceField(choices=ReferralSource.choices)
+    referred_on = serializers.DateField()
+    project = VisibleRelatedField(Project, required=False, allow_null=True)
+    referring_organisation = VisibleRelatedField(Organisation, required=False, allow_null=True)
+    prior_situation = serializers.ChoiceField(choices=PriorSituation.choices, required=False, allow_blank=True)
+
+
+class ReferralDecisionSerializer(ActionInputSerializer):
+    decision = serializers.ChoiceField(choices=[ReferralDecision.ACCEPTED, ReferralDecision.REFUSED])
+    decided_on = serializers.DateField()
+    refusal_reason = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+
+
+class ConsentCreateSerializer(ActionInputSerializer):
+    version = None
+    household = VisibleRelatedField(Household)
+    partner = VisibleRelatedField(Organisation)
+    purpose = serializers.ChoiceField(choices=ConsentPurpose.choices)
+    given_on = serializers.DateField()
+
+
+class ConsentWithdrawSerializer(ActionInputSerializer):
+    withdrawn_on = serializers.DateField()
+
+
+class PhaseChangeSerializer(ActionInputSerializer):
+    """The next phase and what it needs (see the phase stepper of the web file)."""
+
+    phase = serializers.ChoiceField(choices=Phase.choices)
+    on = serializers.DateField(required=False, allow_null=True, help_text=_("Date du diagnostic, de la signature ou de la fin."))
+    intensity = serializers.ChoiceField(choices=Intensity.choices, required=False, allow_blank=True)
+    outcome = serializers.ChoiceField(choices=Outcome.choices, required=False, allow_blank=True)
+    end_meeting = VisibleRelatedField(CommitteeMeeting, required=False, allow_null=True)
+    watch_until = serializers.DateField(required=False, allow_null=True)
+    diagnostic_notes = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
+    outcome_notes = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
+
+
+class GoalCreateSerializer(ActionInputSerializer):
+    version = None
+    measure = VisibleRelatedField(SupportMeasure)
+    domain = serializers.ChoiceField(choices=GoalDomain.choices)
+    title = serializers.CharField(max_length=255)
+    set_on = serializers.DateField()
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
+
+
+class GoalReviewCreateSerializer(ActionInputSerializer):
+    version = None
+    milestone = serializers.ChoiceField(choices=ReviewMilestone.choices)
+    reviewed_on = serializers.DateField()
+    progress = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=100)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
+    goal_status = serializers.ChoiceField(choices=GoalStatus.choices, required=False)
+
+
+# --------------------------------------------------------------------------
+# Outcomes (situation snapshots) and workshops
+# --------------------------------------------------------------------------
+
+SNAPSHOT_FIELDS = [
+    "id", "measure", "organisation", "moment", "observed_on", "rent_arrears", "housing_benefit", "minimum_income",
+    "health_cover", "employed", "still_housed", *STAMPS,
+]
+
+
+class SituationSnapshotSerializer(ScopedModelSerializer):
+    """The household's situation at entry, exit and 12 months after the end."""
+
+    measure = VisibleRelatedField(SupportMeasure)
+
+    class Meta:
+        model = SituationSnapshot
+        fields = SNAPSHOT_FIELDS
+        read_only_fields = ["id", "organisation", *STAMPS]
+        validators = []  # households.services.snapshot_record says it in French, on the field
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None:  # measure and moment are set once
+            for name in ("measure", "moment"):
+                fields[name].read_only = True
+        return fields
+
+
+WORKSHOP_FIELDS = ["id", "organisation", "project", "title", "theme", "held_on", "duration_minutes", "place", "capacity", *STAMPS]
+
+
+class WorkshopSerializer(ScopedModelSerializer):
+    project = VisibleRelatedField(Project, required=False, allow_null=True)
+
+    class Meta:
+        model = Workshop
+        fields = WORKSHOP_FIELDS
+        read_only_fields = ["id", "organisation", *STAMPS]
+
+
+ATTENDANCE_FIELDS = ["id", "workshop", "household", "organisation", "attended", "participants", *STAMPS]
+
+
+class WorkshopAttendanceSerializer(ScopedModelSerializer):
+    workshop = VisibleRelatedField(Workshop)
+    household = VisibleRelatedField(Household)
+
+    class Meta:
+        model = WorkshopAttendance
+        fields = ATTENDANCE_FIELDS
+        read_only_fields = ["id", "organisation", *STAMPS]
+        validators = []  # households.services.attendance_record says it in French, on the field

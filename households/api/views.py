@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -35,6 +36,7 @@ from core.api.viewsets import (
     RetrieveMixin,
     ScopedViewSet,
     UpdateMixin,
+    UpsertMixin,
 )
 from core.models import AuditLog
 from households import services
@@ -55,8 +57,13 @@ from households.models import (
     Phase,
     Referral,
     ReferralDecision,
+    ReferralSource,
+    SituationSnapshot,
+    SnapshotMoment,
     SupportGoal,
     SupportMeasure,
+    Workshop,
+    WorkshopAttendance,
 )
 
 from . import serializers as s
@@ -79,8 +86,10 @@ class HouseholdApiFilterSet(HouseholdFilterSet):
                          responses={200: s.HouseholdDetailSerializer, **WRITE_RESPONSES}),
     partial_update=extend_schema(summary="Modifier une partie d'un ménage", parameters=[IF_MATCH],
                                  responses={200: s.HouseholdDetailSerializer, **WRITE_RESPONSES}),
+    create=extend_schema(summary="Ouvrir un dossier de ménage (avec sa mesure, en repérage)",
+                         request=s.HouseholdCreateSerializer, responses={201: s.HouseholdDetailSerializer, **ERROR_RESPONSES}),
 )
-class HouseholdViewSet(ListMixin, RetrieveMixin, UpdateMixin, ScopedViewSet):
+class HouseholdViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, UpsertMixin, ScopedViewSet):
     model = Household
     queryset = Household.objects.none()  # schema only: rows come from core.access.visible_to
     serializer_class = s.HouseholdSerializer
@@ -88,9 +97,43 @@ class HouseholdViewSet(ListMixin, RetrieveMixin, UpdateMixin, ScopedViewSet):
         "retrieve": s.HouseholdDetailSerializer,
         "update": s.HouseholdDetailSerializer,
         "partial_update": s.HouseholdDetailSerializer,
+        "create": s.HouseholdCreateSerializer,
+        "by_reference": s.HouseholdUpsertSerializer,
     }
     filterset_class = HouseholdApiFilterSet
-    http_method_names = ["get", "put", "patch", "head", "options"]
+    ordering_fields = ["updated_at", "created_at", "id", "reference", "display_name"]
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    def perform_create(self, data):
+        return services.household_open(actor=self.actor, **data)
+
+    @extend_schema(
+        summary="Créer ou mettre à jour un ménage par votre numéro de dossier",
+        description=(
+            "Idempotent. Absent de votre organisation : créé avec sa mesure (project et identified_on obligatoires), 201. "
+            "Présent : mis à jour (If-Match ou version obligatoire), 200."
+        ),
+        parameters=[IF_MATCH],
+        request=s.HouseholdUpsertSerializer,
+        responses={201: s.HouseholdDetailSerializer, 200: s.HouseholdDetailSerializer, **WRITE_RESPONSES},
+    )
+    @action(detail=False, methods=["put"], url_path=r"reference/(?P<reference>[^/]{1,40})")
+    def by_reference(self, request, reference: str):
+        self.upsert_mode = True
+        return self.upsert(request, {"reference": reference})
+
+    def upsert_queryset(self):
+        return self.get_queryset().filter(organisation_id=self.actor.organisation_id)
+
+    def perform_upsert_create(self, data):
+        errors = {name: [_("Obligatoire à la création du dossier.")] for name in ("project", "identified_on") if not data.get(name)}
+        if errors:
+            raise ApiValidationError(errors)
+        notes = {name: data.pop(name) for name in [*s.HOUSEHOLD_NOTES, "domestic_violence"] if name in data}
+        household = services.household_open(actor=self.actor, **data)
+        if any(notes.values()):
+            household = self.perform_update(household, notes, household.version)
+        return household
 
     def retrieve(self, request, *args, **kwargs):
         """One household file: its opening is audited, as on the web (DESIGN.md §3)."""
@@ -103,6 +146,10 @@ class HouseholdViewSet(ListMixin, RetrieveMixin, UpdateMixin, ScopedViewSet):
         return self._object
 
     def perform_update(self, obj, data, version):
+        for name in ("project", "identified_on", "kind"):  # upsert: creation-only fields
+            value = data.pop(name, None)
+            if name == "project" and value is not None and value.pk != obj.project_id:
+                raise FieldsNotWritable(["project"])
         # The domestic-violence flag goes with the violence notes (households.forms.HouseholdForm).
         if "domestic_violence" in data and not access.readable_fields(self.actor, obj, ["violence_notes"]):
             raise FieldsNotWritable(["domestic_violence"])
@@ -139,8 +186,27 @@ class SupportMeasureViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
     model = SupportMeasure
     queryset = SupportMeasure.objects.none()
     serializer_class = s.SupportMeasureSerializer
-    serializer_classes = {"retrieve": s.SupportMeasureDetailSerializer}
+    serializer_classes = {"retrieve": s.SupportMeasureDetailSerializer, "phase": s.PhaseChangeSerializer}
+    object_actions = {"phase": access.CHANGE}
     filterset_class = id_filterset(SupportMeasure, ["household", "project", "referent"], {"phase": Phase.choices})
+    ordering_fields = ["updated_at", "created_at", "id", "identified_on"]
+
+    @extend_schema(
+        summary="Changer la phase d'une mesure (diagnostic, contrat, accompagnement, fin, veille active)",
+        description=(
+            "diagnostic : on = date du diagnostic ; contract : on = date de signature ; support : intensity ; "
+            "ended : on = date de fin, outcome (et end_meeting) ; watch : watch_until."
+        ),
+        parameters=[IF_MATCH], request=s.PhaseChangeSerializer,
+        responses={200: s.SupportMeasureDetailSerializer, **WRITE_RESPONSES},
+    )
+    @action(detail=True, methods=["post"])
+    def phase(self, request, pk=None):
+        measure = self.get_object()
+        version = self.check_if_match(measure)
+        data = _valid(self, s.PhaseChangeSerializer)
+        measure = services.measure_change_phase(actor=self.actor, measure=measure, target=data.pop("phase"), version=version, **data)
+        return self.object_response(measure, status.HTTP_200_OK)
 
 
 @extend_schema_view(
@@ -179,24 +245,66 @@ class ContactViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
     list=extend_schema(summary="Orientations visibles", responses={200: s.ReferralSerializer(many=True), **ERROR_RESPONSES}),
     retrieve=extend_schema(summary="Une orientation (avec le motif du refus si vous pouvez le lire)",
                            responses={200: s.ReferralDetailSerializer, **ERROR_RESPONSES}),
+    create=extend_schema(summary="Enregistrer une orientation (décision en attente)",
+                         responses={201: s.ReferralDetailSerializer, **ERROR_RESPONSES}),
 )
-class ReferralViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
+class ReferralViewSet(ListMixin, RetrieveMixin, CreateMixin, ScopedViewSet):
     model = Referral
     queryset = Referral.objects.none()
     serializer_class = s.ReferralSerializer
-    serializer_classes = {"retrieve": s.ReferralDetailSerializer}
-    filterset_class = id_filterset(Referral, ["household", "project"], {"decision": ReferralDecision.choices})
+    serializer_classes = {"retrieve": s.ReferralDetailSerializer, "create": s.ReferralCreateSerializer,
+                          "decision": s.ReferralDecisionSerializer}
+    object_actions = {"decision": access.CHANGE}
+    filterset_class = id_filterset(
+        Referral, ["household", "project"], {"decision": ReferralDecision.choices, "source": ReferralSource.choices}
+    )
+    ordering_fields = ["updated_at", "created_at", "id", "referred_on"]
+
+    def perform_create(self, data):
+        return services.referral_record(actor=self.actor, **data)
+
+    @extend_schema(
+        summary="Décider d'une orientation (acceptée, ou refusée avec son motif)",
+        parameters=[IF_MATCH], request=s.ReferralDecisionSerializer,
+        responses={200: s.ReferralDetailSerializer, **WRITE_RESPONSES},
+    )
+    @action(detail=True, methods=["post"])
+    def decision(self, request, pk=None):
+        referral = self.get_object()
+        version = self.check_if_match(referral)
+        referral = services.referral_decide(actor=self.actor, referral=referral, version=version, **_valid(self, s.ReferralDecisionSerializer))
+        return self.object_response(referral, status.HTTP_200_OK)
 
 
 @extend_schema_view(
     list=extend_schema(summary="Consentements visibles", responses={200: s.ConsentSerializer(many=True), **ERROR_RESPONSES}),
     retrieve=extend_schema(summary="Un consentement", responses={200: s.ConsentSerializer, **ERROR_RESPONSES}),
+    create=extend_schema(summary="Enregistrer le consentement d'un ménage (partenaire, finalité)",
+                         responses={201: s.ConsentSerializer, **ERROR_RESPONSES}),
 )
-class ConsentViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
+class ConsentViewSet(ListMixin, RetrieveMixin, CreateMixin, ScopedViewSet):
     model = Consent
     queryset = Consent.objects.none()
     serializer_class = s.ConsentSerializer
+    serializer_classes = {"create": s.ConsentCreateSerializer, "withdraw": s.ConsentWithdrawSerializer}
+    object_actions = {"withdraw": access.CHANGE}
     filterset_class = id_filterset(Consent, ["household", "partner"], {"purpose": ConsentPurpose.choices})
+    ordering_fields = ["updated_at", "created_at", "id", "given_on"]
+
+    def perform_create(self, data):
+        return services.consent_record(actor=self.actor, **data)
+
+    @extend_schema(
+        summary="Retirer un consentement (le partage cesse aussitôt)",
+        parameters=[IF_MATCH], request=s.ConsentWithdrawSerializer,
+        responses={200: s.ConsentSerializer, **WRITE_RESPONSES},
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        consent = self.get_object()
+        version = self.check_if_match(consent)
+        consent = services.consent_withdraw(actor=self.actor, consent=consent, version=version, **_valid(self, s.ConsentWithdrawSerializer))
+        return self.object_response(consent, status.HTTP_200_OK)
 
 
 @extend_schema_view(
@@ -204,17 +312,110 @@ class ConsentViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
                        responses={200: s.SupportGoalSerializer(many=True), **ERROR_RESPONSES}),
     retrieve=extend_schema(summary="Un objectif (notes pour l'équipe seulement)",
                            responses={200: s.SupportGoalDetailSerializer, **ERROR_RESPONSES}),
+    create=extend_schema(summary="Fixer un objectif (bilans à 2 et 6 mois planifiés)",
+                         responses={201: s.SupportGoalDetailSerializer, **ERROR_RESPONSES}),
 )
-class SupportGoalViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
+class SupportGoalViewSet(ListMixin, RetrieveMixin, CreateMixin, ScopedViewSet):
     model = SupportGoal
     queryset = SupportGoal.objects.none()
     serializer_class = s.SupportGoalSerializer
-    serializer_classes = {"retrieve": s.SupportGoalDetailSerializer}
+    serializer_classes = {"retrieve": s.SupportGoalDetailSerializer, "create": s.GoalCreateSerializer,
+                          "reviews": s.GoalReviewCreateSerializer}
+    object_actions = {"reviews": access.CHANGE}
     filterset_class = id_filterset(SupportGoal, ["measure"], {"status": GoalStatus.choices, "domain": GoalDomain.choices})
+    ordering_fields = ["updated_at", "created_at", "id", "set_on"]
+
+    def perform_create(self, data):
+        return services.goal_add(actor=self.actor, **data)
+
+    @extend_schema(
+        summary="Enregistrer le bilan d'un objectif (à 2 mois, 6 mois ou autre ; un statut autre que « en cours » clôt l'objectif)",
+        request=s.GoalReviewCreateSerializer,
+        responses={201: s.SupportGoalDetailSerializer, **ERROR_RESPONSES},
+    )
+    @action(detail=True, methods=["post"])
+    def reviews(self, request, pk=None):
+        goal = self.get_object()
+        services.goal_review_record(actor=self.actor, goal=goal, **_valid(self, s.GoalReviewCreateSerializer))
+        return self.object_response(goal, status.HTTP_201_CREATED)
 
     def with_related(self, queryset):
         # Reviews of a visible goal are visible (same household, same measure).
         return queryset.prefetch_related(Prefetch("reviews", queryset=GoalReview.objects.order_by("due_on", "id")))
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Situations constatées (entrée, sortie, 12 mois après) : les résultats",
+                       responses={200: s.SituationSnapshotSerializer(many=True), **ERROR_RESPONSES}),
+    retrieve=extend_schema(summary="Une situation constatée", responses={200: s.SituationSnapshotSerializer, **ERROR_RESPONSES}),
+    create=extend_schema(summary="Enregistrer la situation d'un ménage à un moment de sa mesure",
+                         responses={201: s.SituationSnapshotSerializer, **ERROR_RESPONSES}),
+    update=extend_schema(summary="Corriger une situation constatée", parameters=[IF_MATCH],
+                         responses={200: s.SituationSnapshotSerializer, **WRITE_RESPONSES}),
+    partial_update=extend_schema(summary="Corriger une partie d'une situation constatée", parameters=[IF_MATCH],
+                                 responses={200: s.SituationSnapshotSerializer, **WRITE_RESPONSES}),
+)
+class OutcomeViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, ScopedViewSet):
+    model = SituationSnapshot
+    queryset = SituationSnapshot.objects.none()
+    serializer_class = s.SituationSnapshotSerializer
+    filterset_class = id_filterset(SituationSnapshot, ["measure"], {"moment": SnapshotMoment.choices})
+    ordering_fields = ["updated_at", "created_at", "id", "observed_on"]
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    def perform_create(self, data):
+        return services.snapshot_record(actor=self.actor, **data)
+
+    def perform_update(self, obj, data, version):
+        return services.snapshot_update(actor=self.actor, snapshot=obj, changes=data, version=version)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Ateliers collectifs de votre organisation", responses={200: s.WorkshopSerializer(many=True), **ERROR_RESPONSES}),
+    retrieve=extend_schema(summary="Un atelier collectif", responses={200: s.WorkshopSerializer, **ERROR_RESPONSES}),
+    create=extend_schema(summary="Créer un atelier collectif", responses={201: s.WorkshopSerializer, **ERROR_RESPONSES}),
+    update=extend_schema(summary="Modifier un atelier", parameters=[IF_MATCH], responses={200: s.WorkshopSerializer, **WRITE_RESPONSES}),
+    partial_update=extend_schema(summary="Modifier une partie d'un atelier", parameters=[IF_MATCH],
+                                 responses={200: s.WorkshopSerializer, **WRITE_RESPONSES}),
+)
+class WorkshopViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, ScopedViewSet):
+    model = Workshop
+    queryset = Workshop.objects.none()
+    serializer_class = s.WorkshopSerializer
+    filterset_class = id_filterset(Workshop, ["project"], {"theme": GoalDomain.choices})
+    ordering_fields = ["updated_at", "created_at", "id", "held_on"]
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    def perform_create(self, data):
+        return services.workshop_create(actor=self.actor, **data)
+
+    def perform_update(self, obj, data, version):
+        return services.workshop_update(actor=self.actor, workshop=obj, changes=data, version=version)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Participations aux ateliers de votre organisation",
+                       responses={200: s.WorkshopAttendanceSerializer(many=True), **ERROR_RESPONSES}),
+    retrieve=extend_schema(summary="Une participation", responses={200: s.WorkshopAttendanceSerializer, **ERROR_RESPONSES}),
+    create=extend_schema(summary="Inscrire un ménage à un atelier", responses={201: s.WorkshopAttendanceSerializer, **ERROR_RESPONSES}),
+)
+class WorkshopAttendanceViewSet(ListMixin, RetrieveMixin, CreateMixin, ScopedViewSet):
+    model = WorkshopAttendance
+    queryset = WorkshopAttendance.objects.none()
+    serializer_class = s.WorkshopAttendanceSerializer
+    filterset_class = id_filterset(WorkshopAttendance, ["workshop", "household"])
+
+    def perform_create(self, data):
+        return services.attendance_record(actor=self.actor, **data)
+
+
+def _valid(view, serializer_class) -> dict:
+    """The validated input of an action (400 with the field errors otherwise), without ``version``."""
+    serializer = serializer_class(data=view.request.data, context=view.get_serializer_context())
+    serializer.is_valid(raise_exception=True)
+    data = dict(serializer.validated_data)
+    data.pop("version", None)
+    return data
 
 
 class _References:
@@ -353,7 +554,13 @@ class RemovalsView(APIView):
     """
 
     permission_classes = [ActsForAnOrganisation]
-    MODELS = ("households.Household", "households.Person", "households.SupportMeasure", "households.Contact")
+    #: Models of the API's household and tenancy resources (labels: households imports no housing).
+    MODELS = (
+        "households.Household", "households.Person", "households.SupportMeasure", "households.Contact",
+        "households.Referral", "households.Consent", "households.SupportGoal", "households.GoalReview",
+        "households.SituationSnapshot", "households.Workshop", "households.WorkshopAttendance",
+        "housing.HousingUnit", "housing.Lease", "housing.AttributionStep", "housing.EvictionCase", "housing.EvictionStep",
+    )
 
     @extend_schema(
         summary="Suppressions, anonymisations et retraits de consentement depuis une date",
