@@ -8,6 +8,8 @@ another organisation. Every function is atomic, validates with
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,8 +26,9 @@ from django.utils.translation import gettext as _
 from core import access
 from core.access import Actor
 from core.models import User
+from core.services import update_object
 
-from .models import Membership, MembershipQuerySet, Organisation, OrganisationKind, Role
+from .models import Membership, MembershipQuerySet, Organisation, OrganisationKind, Role, normalize_organisation_name
 
 _LANDLORD_ROLES = (Role.LANDLORD_ADVISER, Role.TEAM_LEAD, Role.ORG_ADMIN)
 _SOCIAL_WORK_ROLES = (Role.CASEWORKER, Role.TEAM_LEAD, Role.ORG_ADMIN)
@@ -193,3 +196,30 @@ def _send_invitation(*, membership: Membership, inviter, new_account: bool, site
     subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
     body = render_to_string(f"{template}.txt", context)
     send_mail(subject, body, None, [user.email])
+
+
+#: Fields of its card an organisation admin may change.
+ORGANISATION_WRITABLE = ["name", "short_name", "siren", "departement", "address", "postcode", "city", "email"]
+
+
+def organisation_update(*, actor: Actor, organisation: Organisation, changes: dict[str, Any], version: int | None) -> Organisation:
+    """An organisation admin updates its own organisation's card (atomic, validated, audited).
+
+    Only the fields of the card (:data:`ORGANISATION_WRITABLE`); the kind,
+    the group and the active flag are the platform administrator's.
+    """
+    if not actor.is_authenticated or not access.can(actor, access.CHANGE, organisation):
+        raise PermissionDenied(_("Seul l'administrateur de l'organisation peut modifier sa fiche."))
+    unknown = sorted(set(changes) - set(ORGANISATION_WRITABLE))
+    if unknown:
+        raise access.FieldsNotWritable(unknown)
+    changes = {name: value.strip() if isinstance(value, str) else value for name, value in changes.items()}
+    if "name" in changes:
+        if not changes["name"]:
+            raise ValidationError({"name": [_("Indiquez le nom de l'organisation.")]})
+        key = normalize_organisation_name(changes["name"])
+        if Organisation.objects.exclude(pk=organisation.pk).filter(normalized_name=key).exists():
+            raise ValidationError({"name": [_("Une autre organisation porte déjà ce nom.")]})
+    if changes.get("siren") and Organisation.objects.exclude(pk=organisation.pk).filter(siren=changes["siren"]).exists():
+        raise ValidationError({"siren": [_("Une autre organisation a déjà ce SIREN.")]})
+    return update_object(actor=actor, obj=organisation, changes=changes, version=version)

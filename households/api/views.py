@@ -231,6 +231,8 @@ class ContactViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
         responses={201: s.ContactDetailSerializer, 200: s.ContactDetailSerializer, **ERROR_RESPONSES},
     )
     def create(self, request, *args, **kwargs):
+        if not access.can(self.actor, access.ADD, Contact):
+            self.permission_denied(request, message=_("Votre rôle ne permet pas de saisir de contact."))
         serializer = s.ContactInputSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         references = _contact_references(self.actor, [serializer.validated_data])
@@ -481,6 +483,8 @@ class BulkContactsView(APIView):
     )
     def post(self, request):
         actor = access.actor_of(request)
+        if not access.can(actor, access.ADD, Contact):
+            self.permission_denied(request, message=_("Votre rôle ne permet pas de saisir de contact."))
         payload = s.BulkContactsSerializer(data=request.data)
         if not payload.is_valid():
             raise ApiValidationError(payload.errors)

@@ -1,4 +1,8 @@
 """Routes of the partners resources (registered by config/api.py)."""
 
-VIEWSETS: list = []
+from . import views
+
+VIEWSETS = [
+    ("organisations", views.OrganisationViewSet, "organisation"),
+]
 VIEWS: list = []

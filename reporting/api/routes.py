@@ -1,4 +1,8 @@
 """Routes of the reporting resources (registered by config/api.py)."""
 
-VIEWSETS: list = []
+from . import views
+
+VIEWSETS = [
+    ("report-runs", views.ReportRunViewSet, "report-run"),
+]
 VIEWS: list = []

@@ -1,0 +1,71 @@
+"""Report runs, read-only (/api/v1/report-runs/), with the download of their file.
+
+Rows come from ``core.access`` (``reporting.access``): the runs of one's
+organisation and of the projects it carries; national staff the national
+and departmental runs; a funder its own funder runs. Runs are launched and
+produced by ``reporting`` (Celery), never written through this resource.
+"""
+
+from __future__ import annotations
+
+import os
+
+from django.http import FileResponse, Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework.decorators import action
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+
+from core.api.filters import id_filterset
+from core.api.viewsets import ERROR_RESPONSES, ListMixin, RetrieveMixin, ScopedViewSet
+from reporting.models import ReportKind, ReportRun, ReportScope, ReportStatus
+
+from .serializers import ReportRunSerializer
+
+
+class FileRenderer(BaseRenderer):
+    """Lets a client ask for ``Accept: application/octet-stream``; errors stay in the JSON error shape."""
+
+    media_type = "application/octet-stream"
+    format = "file"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data if isinstance(data, bytes) else JSONRenderer().render(data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Exécutions de rapports visibles", responses={200: ReportRunSerializer(many=True), **ERROR_RESPONSES}),
+    retrieve=extend_schema(summary="Une exécution de rapport", responses={200: ReportRunSerializer, **ERROR_RESPONSES}),
+)
+class ReportRunViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
+    model = ReportRun
+    queryset = ReportRun.objects.none()  # schema only: rows come from core.access.visible_to
+    serializer_class = ReportRunSerializer
+    filterset_class = id_filterset(
+        ReportRun, ["project", "organisation"],
+        {"kind": ReportKind.choices, "scope": ReportScope.choices, "status": ReportStatus.choices},
+    )
+    ordering_fields = ["updated_at", "created_at", "id", "kind", "scope", "status", "period_start", "period_end"]
+
+    @extend_schema(
+        summary="Télécharger le fichier d'une exécution de rapport",
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="Le fichier produit."),
+            **ERROR_RESPONSES,
+        },
+    )
+    @action(detail=True, methods=["get"], url_path="file", url_name="file", filter_backends=[], pagination_class=None,
+            renderer_classes=[JSONRenderer, FileRenderer])
+    def file(self, request, pk=None):
+        run = self.get_object()
+        if not run.file:
+            raise Http404
+        try:
+            handle = run.file.open("rb")
+        except (FileNotFoundError, OSError):
+            raise Http404 from None
+        return FileResponse(
+            handle, as_attachment=True, filename=os.path.basename(run.file.name), content_type="application/octet-stream"
+        )
