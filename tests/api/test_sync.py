@@ -134,3 +134,47 @@ def test_list_query_counts_are_pinned_and_do_not_grow_with_the_page(world, url):
         counts.append(len(queries))
     assert response.json()["results"] or url.split("/")[3] in EMPTY_FOR_THE_LEAD, url
     assert counts == [LIST_QUERIES[url]] * 2, (url, counts)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_committed_after_a_later_one_is_not_missed(world):
+    """Two real transactions on two connections commit out of order; the client misses neither row.
+
+    The slow writer stamps ``updated_at`` when it writes, then holds its
+    transaction open; meanwhile a fast writer commits a row with a later
+    ``updated_at`` and the client syncs and sees only that one. When the slow
+    writer commits, the next ``updated_since`` (the latest ``updated_at`` the
+    client saw) still brings its row, thanks to the overlap window.
+    """
+    import threading
+
+    from django.db import connection, transaction
+
+    association = world["a"]["association"]
+    client = client_for(world["a"]["people"]["caseworker"])
+    written, release, done = threading.Event(), threading.Event(), threading.Event()
+    slow = {}
+
+    def slow_writer():
+        try:
+            with transaction.atomic():
+                slow["household"] = f.HouseholdFactory(organisation=association, display_name="Ménage lent")
+                written.set()
+                release.wait(10)
+        finally:
+            connection.close()
+            done.set()
+
+    thread = threading.Thread(target=slow_writer)
+    thread.start()
+    assert written.wait(10)
+    fast = f.HouseholdFactory(organisation=association, display_name="Ménage rapide")  # autocommit: visible at once
+    assert fast.updated_at > slow["household"].updated_at
+    first = every_page(client, "/api/v1/households/")
+    assert fast.pk in {row["id"] for row in first} and slow["household"].pk not in {row["id"] for row in first}
+    high_water = max(row["updated_at"] for row in first)
+    release.set()
+    assert done.wait(10)
+    thread.join(10)
+    second = every_page(client, "/api/v1/households/", {"updated_since": high_water})
+    assert slow["household"].pk in {row["id"] for row in second}
