@@ -17,8 +17,17 @@ from django.db.models import Exists, OuterRef, Q
 
 from core import access
 from core.access import ORG_ADMIN, PLATFORM_ADMIN, TEAM_LEAD, VIEW, Actor, FieldRule, Policy
-from households.access import LANDLORD, SUPPORTING, TEAM, active_team_q, household_audiences, visible_households
+from households.access import (
+    LANDLORD,
+    LANDLORD_KINDS,
+    SUPPORTING,
+    TEAM,
+    active_team_q,
+    household_audiences,
+    visible_households,
+)
 from households.models import Household, TeamMember
+from partners.models import Organisation
 from projects.models import Category
 
 from .models import AttributionStep, DeadlineRule, EvictionCase, EvictionStep, Glissement, HousingUnit, Lease
@@ -106,7 +115,13 @@ class UnitPolicy(Policy):
     def can(self, actor: Actor, action: str, obj=None) -> bool:
         if action == VIEW:
             return True
-        return actor.role in LANDLORD_WRITERS and (obj is None or obj.landlord_id == actor.organisation_id)
+        if actor.role not in LANDLORD_WRITERS:
+            return False
+        if obj is not None and obj.landlord_id != actor.organisation_id:
+            return False
+        # Only a landlord has a stock of units (an association's admin is also in LANDLORD_WRITERS).
+        return access.memoised(("is_landlord", actor.organisation_id), lambda: Organisation.objects.filter(
+            pk=actor.organisation_id, kind__in=LANDLORD_KINDS).exists())
 
     def audiences(self, actor: Actor, obj: HousingUnit) -> frozenset[str]:
         linked = list(

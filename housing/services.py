@@ -1,4 +1,4 @@
-"""Writes on the lease path, attribution steps and eviction-prevention files.
+"""Writes on housing units, the lease path, attribution steps and eviction-prevention files.
 
 Every function takes the acting :class:`core.access.Actor` as ``actor``
 (keyword-only), checks the action with ``core.access`` (``PermissionDenied``
@@ -22,7 +22,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,9 +30,12 @@ from core import access
 from core.access import Actor
 from core.services import create_object, update_object
 from households.models import Household
+from partners.models import Organisation
 
 from .deadlines import deadline_for
 from .models import (
+    ASSOCIATION_TENANT_KINDS,
+    HOUSEHOLD_TENANT_KINDS,
     AttributionDecision,
     AttributionStep,
     AttributionStepKind,
@@ -52,6 +55,8 @@ FUTURE_TOLERANCE = timedelta(days=1)
 #: Attribution steps that carry a decision of the commission.
 DECISION_KINDS = (AttributionStepKind.CALEOL, AttributionStepKind.DECISION)
 OVERLAP_CONSTRAINT = "lease_no_overlap_on_unit"
+RPLS_CONSTRAINT = "unit_rpls_unique"
+REFERENCE_CONSTRAINT = "unit_reference_unique_per_landlord"
 
 
 def _require(actor: Actor, action: str, obj) -> None:
@@ -73,8 +78,15 @@ def _raise(errors: dict[str, list[str]]) -> None:
         raise ValidationError(errors)
 
 
+def _violated(error: IntegrityError, constraint: str) -> bool:
+    """Whether ``error`` comes from ``constraint`` (named by PostgreSQL's diagnostics; the
+    overlap trigger's message does not carry the name, its diagnostics do)."""
+    diag = getattr(error.__cause__, "diag", None)
+    return constraint in str(error) or getattr(diag, "constraint_name", None) == constraint
+
+
 def _overlap_error(error: IntegrityError) -> ValidationError | None:
-    if OVERLAP_CONSTRAINT in str(error):
+    if _violated(error, OVERLAP_CONSTRAINT):
         return ValidationError(_("Un autre bail occupe déjà ce logement sur cette période."))
     return None
 
@@ -227,8 +239,178 @@ def attribution_step_record(
 
 
 # --------------------------------------------------------------------------
+# Housing units
+# --------------------------------------------------------------------------
+
+#: Fields of a unit its landlord writes (``landlord`` is the acting organisation, never sent).
+UNIT_FIELDS = (
+    "project", "kind", "rpls_id", "landlord_reference", "address", "postcode", "commune_insee", "city", "typology",
+    "surface", "floor", "financing", "rent", "charges",
+)
+
+
+def _unit_errors(actor: Actor, landlord_id: int, values: dict[str, Any], exclude_pk: int | None = None) -> dict[str, list[str]]:
+    """Rules a person understands better than a constraint name: uniqueness, positive surface, visible project."""
+    errors: dict[str, list[str]] = {}
+    others = HousingUnit.objects.exclude(pk=exclude_pk) if exclude_pk else HousingUnit.objects.all()
+    rpls_id = values.get("rpls_id") or ""
+    if rpls_id and others.filter(rpls_id=rpls_id).exists():
+        # The RPLS id is a national register number: one unit per id, whoever its landlord.
+        errors.setdefault("rpls_id", []).append(_("Un logement porte déjà cet identifiant RPLS."))
+    reference = values.get("landlord_reference") or ""
+    if reference and others.filter(landlord_id=landlord_id, landlord_reference=reference).exists():
+        errors.setdefault("landlord_reference", []).append(_("Un de vos logements porte déjà cette référence."))
+    surface = values.get("surface")
+    if surface is not None and surface <= 0:
+        errors.setdefault("surface", []).append(_("La surface doit être supérieure à 0 m²."))
+    for name in ("rent", "charges"):
+        if values.get(name) is not None and values[name] < 0:
+            errors.setdefault(name, []).append(_("Le montant ne peut pas être négatif."))
+    project = values.get("project")
+    if project is not None and not access.visible_to(actor, type(project)).filter(pk=project.pk).exists():
+        errors.setdefault("project", []).append(_("Projet introuvable."))
+    return errors
+
+
+def _unit_integrity_error(error: IntegrityError) -> ValidationError | None:
+    """A concurrent write won the race on a unique reference: the same French error as the check."""
+    if _violated(error, RPLS_CONSTRAINT):
+        return ValidationError({"rpls_id": _("Un logement porte déjà cet identifiant RPLS.")})
+    if _violated(error, REFERENCE_CONSTRAINT):
+        return ValidationError({"landlord_reference": _("Un de vos logements porte déjà cette référence.")})
+    return None
+
+
+def unit_create(*, actor: Actor, **values: Any) -> HousingUnit:
+    """A unit of the acting landlord's stock (``values``: the names of ``UNIT_FIELDS``)."""
+    unknown = set(values) - set(UNIT_FIELDS)
+    if unknown:
+        raise access.FieldsNotWritable(unknown)
+    unit = HousingUnit(landlord_id=actor.organisation_id, **values)
+    _require(actor, access.ADD, unit)  # housing.access.UnitPolicy: a landlord's writers, on its own stock
+    _raise(_unit_errors(actor, actor.organisation_id, values))
+    try:
+        with transaction.atomic():
+            return create_object(actor=actor, obj=unit)
+    except IntegrityError as error:
+        raise _unit_integrity_error(error) or error from error
+
+
+def unit_update(*, actor: Actor, unit: HousingUnit, changes: dict[str, Any], version: int | None) -> HousingUnit:
+    """Change a unit (optimistic locking through ``core.services.update_object``)."""
+    _require(actor, access.CHANGE, unit)
+    unknown = set(changes) - set(UNIT_FIELDS)
+    if unknown:
+        raise access.FieldsNotWritable(unknown)
+    _raise(_unit_errors(actor, unit.landlord_id, changes, exclude_pk=unit.pk))
+    try:
+        with transaction.atomic():
+            return update_object(actor=actor, obj=unit, changes=changes, version=version)
+    except IntegrityError as error:
+        raise _unit_integrity_error(error) or error from error
+
+
+# --------------------------------------------------------------------------
 # Leases and the glissement
 # --------------------------------------------------------------------------
+
+
+def lease_period_errors(*, unit_id: int, starts_on: date, ends_on: date | None, exclude_pk: int | None = None) -> dict[str, list[str]]:
+    """The period of a lease: ends after it starts, and no other lease on the unit meanwhile.
+
+    The no-overlap trigger (migration 0002) stays the guard against races;
+    this check names the field for the person or the program that sent it.
+    """
+    errors: dict[str, list[str]] = {}
+    if ends_on is not None and ends_on < starts_on:
+        errors.setdefault("ends_on", []).append(
+            _("La fin du bail précède sa prise d'effet (%(date)s).") % {"date": _fmt(starts_on)}
+        )
+        return errors
+    others = Lease.objects.filter(unit_id=unit_id).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=starts_on))
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    if ends_on is not None:
+        others = others.filter(starts_on__lte=ends_on)
+    if others.exists():
+        errors.setdefault("ends_on" if exclude_pk is not None else "starts_on", []).append(
+            _("Un autre bail occupe déjà ce logement sur cette période.")
+        )
+    return errors
+
+
+def lease_create(
+    *,
+    actor: Actor,
+    unit: HousingUnit,
+    kind: str,
+    occupant: Household,
+    signed_on: date,
+    starts_on: date,
+    monthly_rent: Decimal,
+    monthly_charges: Decimal = Decimal("0"),
+    ends_on: date | None = None,
+    tenant_household: Household | None = None,
+    tenant_organisation: Organisation | None = None,
+    parent_lease: Lease | None = None,
+    planned_glissement_on: date | None = None,
+    tenant_reference: str = "",
+) -> Lease:
+    """A new lease of the acting landlord on one of its units.
+
+    In a bail direct (and the other kinds the household holds) the tenant
+    is the occupant unless another household is named; in an intermediated
+    lease (sous-location, bail glissant, bail associatif, intermédiation
+    locative) the association holds the lease and owes the rent.
+    """
+    if kind in HOUSEHOLD_TENANT_KINDS and tenant_household is None and tenant_organisation is None:
+        tenant_household = occupant
+    lease = Lease(
+        unit=unit, lessor_id=unit.landlord_id, kind=kind, occupant=occupant, tenant_household=tenant_household,
+        tenant_organisation=tenant_organisation, parent_lease=parent_lease, signed_on=signed_on, starts_on=starts_on,
+        ends_on=ends_on, monthly_rent=monthly_rent, monthly_charges=monthly_charges,
+        planned_glissement_on=planned_glissement_on, tenant_reference=tenant_reference or "",
+    )
+    _require(actor, access.ADD, lease)
+    errors: dict[str, list[str]] = {}
+    if kind not in LeaseKind.values:
+        errors.setdefault("kind", []).append(_("Choisissez un type de bail de la liste."))
+    if not access.visible_to(actor, Household).filter(pk=occupant.pk).exists():
+        errors.setdefault("occupant", []).append(_("Ménage introuvable."))
+    if kind in ASSOCIATION_TENANT_KINDS:
+        if tenant_organisation is None:
+            errors.setdefault("tenant_organisation", []).append(
+                _("Dans ce type de bail, l'association est locataire : indiquez-la.")
+            )
+        if tenant_household is not None:
+            errors.setdefault("tenant_household", []).append(
+                _("Dans ce type de bail, le ménage n'est pas locataire en titre.")
+            )
+    elif kind in HOUSEHOLD_TENANT_KINDS and tenant_organisation is not None:
+        errors.setdefault("tenant_organisation", []).append(
+            _("Dans ce type de bail, le ménage est locataire : n'indiquez pas d'association.")
+        )
+    if tenant_household is not None and tenant_household.pk != occupant.pk and not access.visible_to(
+        actor, Household
+    ).filter(pk=tenant_household.pk).exists():
+        errors.setdefault("tenant_household", []).append(_("Ménage introuvable."))
+    if planned_glissement_on is not None and kind != LeaseKind.SLIDING:
+        errors.setdefault("planned_glissement_on", []).append(_("Seul un bail glissant a une date de glissement prévue."))
+    if planned_glissement_on is not None and planned_glissement_on <= starts_on:
+        errors.setdefault("planned_glissement_on", []).append(_("Le glissement est prévu après la prise d'effet du bail."))
+    if parent_lease is not None and parent_lease.lessor_id != actor.organisation_id:
+        errors.setdefault("parent_lease", []).append(_("Le bail précédent doit être l'un de vos baux."))
+    _not_in_future("signed_on", signed_on, errors)
+    for name, amount in (("monthly_rent", monthly_rent), ("monthly_charges", monthly_charges)):
+        if amount is not None and amount < 0:
+            errors.setdefault(name, []).append(_("Le montant ne peut pas être négatif."))
+    _raise(errors)
+    _raise(lease_period_errors(unit_id=unit.pk, starts_on=starts_on, ends_on=ends_on))
+    try:
+        with transaction.atomic():
+            return create_object(actor=actor, obj=lease)
+    except IntegrityError as error:
+        raise _overlap_error(error) or error from error
 
 
 def lease_update(*, actor: Actor, lease: Lease, changes: dict[str, Any], version: int | None) -> Lease:
@@ -324,5 +506,9 @@ __all__ = [
     "eviction_case_open",
     "eviction_step_record",
     "glissement_record",
+    "lease_create",
+    "lease_period_errors",
     "lease_update",
+    "unit_create",
+    "unit_update",
 ]
