@@ -94,6 +94,22 @@ class ActionInputSerializer(serializers.Serializer):
     version = serializers.IntegerField(
         required=False, min_value=1, help_text=_("Version lue de l'objet (ou l'en-tête If-Match).")
     )
+    #: Models whose fields give their French verbose name as the label of a field of the same name.
+    label_models: tuple = ()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for name, field in fields.items():
+            if field.label is not None:
+                continue
+            for model in self.label_models:
+                try:
+                    verbose = model._meta.get_field(name).verbose_name
+                except Exception:  # noqa: BLE001 - FieldDoesNotExist, or a relation without a verbose name
+                    continue
+                field.label = str(verbose)[:1].upper() + str(verbose)[1:]
+                break
+        return fields
 
     def to_internal_value(self, data):
         if isinstance(data, dict):

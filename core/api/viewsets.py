@@ -111,6 +111,14 @@ class ScopedViewSet(viewsets.GenericViewSet):
     def actor(self) -> access.Actor:
         return access.actor_of(self.request)
 
+    def get_view_name(self):
+        """The browsable API's title, in French: the model's verbose name (plural for a list)."""
+        if self.model is None:
+            return super().get_view_name()
+        meta = self.model._meta
+        name = meta.verbose_name if self.detail else meta.verbose_name_plural
+        return str(name)[:1].upper() + str(name)[1:]
+
     def get_serializer_class(self):
         return self.serializer_classes.get(self.action, self.serializer_class)
 

@@ -287,6 +287,7 @@ class HouseholdCreateSerializer(ActionInputSerializer):
     """A new household file and its support measure (phase repérage) in your organisation."""
 
     version = None
+    label_models = (Household, SupportMeasure)
     reference = serializers.CharField(max_length=40, help_text=_("Votre numéro de dossier (unique dans votre organisation)."))
     display_name = serializers.CharField(max_length=160)
     project = VisibleRelatedField(Project)
@@ -315,6 +316,7 @@ class HouseholdUpsertSerializer(HouseholdDetailSerializer):
 
 class ReferralCreateSerializer(ActionInputSerializer):
     version = None
+    label_models = (Referral,)
     household = VisibleRelatedField(Household)
     source = serializers.ChoiceField(choices=ReferralSource.choices)
     referred_on = serializers.DateField()
@@ -324,6 +326,7 @@ class ReferralCreateSerializer(ActionInputSerializer):
 
 
 class ReferralDecisionSerializer(ActionInputSerializer):
+    label_models = (Referral,)
     decision = serializers.ChoiceField(choices=[ReferralDecision.ACCEPTED, ReferralDecision.REFUSED])
     decided_on = serializers.DateField()
     refusal_reason = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
@@ -331,6 +334,7 @@ class ReferralDecisionSerializer(ActionInputSerializer):
 
 class ConsentCreateSerializer(ActionInputSerializer):
     version = None
+    label_models = (Consent,)
     household = VisibleRelatedField(Household)
     partner = VisibleRelatedField(Organisation)
     purpose = serializers.ChoiceField(choices=ConsentPurpose.choices)
@@ -338,12 +342,14 @@ class ConsentCreateSerializer(ActionInputSerializer):
 
 
 class ConsentWithdrawSerializer(ActionInputSerializer):
+    label_models = (Consent,)
     withdrawn_on = serializers.DateField()
 
 
 class PhaseChangeSerializer(ActionInputSerializer):
     """The next phase and what it needs (see the phase stepper of the web file)."""
 
+    label_models = (SupportMeasure,)
     phase = serializers.ChoiceField(choices=Phase.choices)
     on = serializers.DateField(required=False, allow_null=True, help_text=_("Date du diagnostic, de la signature ou de la fin."))
     intensity = serializers.ChoiceField(choices=Intensity.choices, required=False, allow_blank=True)
@@ -356,6 +362,7 @@ class PhaseChangeSerializer(ActionInputSerializer):
 
 class GoalCreateSerializer(ActionInputSerializer):
     version = None
+    label_models = (SupportGoal,)
     measure = VisibleRelatedField(SupportMeasure)
     domain = serializers.ChoiceField(choices=GoalDomain.choices)
     title = serializers.CharField(max_length=255)
@@ -365,6 +372,7 @@ class GoalCreateSerializer(ActionInputSerializer):
 
 class GoalReviewCreateSerializer(ActionInputSerializer):
     version = None
+    label_models = (GoalReview,)
     milestone = serializers.ChoiceField(choices=ReviewMilestone.choices)
     reviewed_on = serializers.DateField()
     progress = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=100)

@@ -135,6 +135,7 @@ class LeaseDetailSerializer(ScopedModelSerializer):
 
 
 class GlissementInputSerializer(ActionInputSerializer):
+    label_models = (Glissement, Lease)
     caleol_decided_on = serializers.DateField(help_text=_("Date de la décision de la CALEOL."))
     effective_on = serializers.DateField(help_text=_("Premier jour du bail direct du ménage."))
     signed_on = serializers.DateField(required=False, allow_null=True, help_text=_("Signature du bail direct ; par défaut la date de la décision."))
@@ -212,6 +213,7 @@ CLOSING_STATUSES = [(value, label) for value, label in EvictionCaseStatus.choice
 
 
 class EvictionCaseCloseSerializer(ActionInputSerializer):
+    label_models = (EvictionCase,)
     status = serializers.ChoiceField(choices=CLOSING_STATUSES, help_text=_("Issue du dossier."))
     closed_on = serializers.DateField()
     arrears_amount = serializers.DecimalField(
