@@ -1,4 +1,4 @@
-"""Admin of report runs."""
+"""Admin of report runs (with a re-launch action) and of the rollup tables (read-only)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,18 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import TimeStampedAdmin
 
-from .models import ReportRun
+from .models import (
+    HouseholdMonth,
+    MeasureFact,
+    ProjectTargetProgress,
+    ProjectYear,
+    ProjectYearBreakdown,
+    ProjectYearBudget,
+    ProjectYearFunding,
+    ProjectYearPayment,
+    ReportRun,
+    RollupWatermark,
+)
 
 
 @admin.register(ReportRun)
@@ -33,3 +44,99 @@ class ReportRunAdmin(TimeStampedAdmin):
         if not change and obj.requested_by_id is None:
             obj.requested_by = request.user
         super().save_model(request, obj, form, change)
+
+
+# --------------------------------------------------------------------------
+# Rollups: derived data, read-only (``manage.py rebuild_rollups`` or the
+# periodic refresh recomputes them).
+# --------------------------------------------------------------------------
+
+
+class RollupAdmin(TimeStampedAdmin):
+    list_select_related = ("project",)
+    search_fields = ("project__number", "project__title")
+    list_filter = ("year",)
+    date_hierarchy = None
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(MeasureFact)
+class MeasureFactAdmin(RollupAdmin):
+    list_display = ("measure_id", "project", "category", "departement", "phase", "intensity", "outcome", "identified_on", "ended_on", "contacts", "computed_at")
+    list_filter = ("category", "phase", "outcome", "intensity")
+    raw_id_fields = ("measure", "household", "project", "action", "organisation", "landlord", "lead_landlord", "session")
+
+
+@admin.register(HouseholdMonth)
+class HouseholdMonthAdmin(RollupAdmin):
+    list_display = ("measure_id", "project", "month", "supported", "contacts", "home_visit", "phone", "no_show", "computed_at")
+    list_filter = ("supported",)
+    raw_id_fields = ("measure", "household", "project", "organisation")
+
+
+@admin.register(ProjectYear)
+class ProjectYearAdmin(RollupAdmin):
+    list_display = ("project", "year", "households_supported", "household_months", "contacts", "planned", "spent", "awarded", "received", "computed_at")
+
+
+@admin.register(ProjectTargetProgress)
+class ProjectTargetProgressAdmin(RollupAdmin):
+    list_display = ("project", "project_year", "period_start", "period_end", "target_households", "households_supported", "computed_at")
+    list_filter = ("project_year",)
+
+
+@admin.register(ProjectYearBudget)
+class ProjectYearBudgetAdmin(RollupAdmin):
+    list_display = ("project", "year", "kind", "planned", "spent", "computed_at")
+    list_filter = ("year", "kind")
+
+
+@admin.register(ProjectYearFunding)
+class ProjectYearFundingAdmin(RollupAdmin):
+    list_display = ("project", "year", "funder", "programme", "requested", "awarded", "received", "computed_at")
+    list_select_related = ("project", "funder")
+    list_filter = ("year", "programme")
+
+
+@admin.register(ProjectYearPayment)
+class ProjectYearPaymentAdmin(RollupAdmin):
+    list_display = ("project", "year", "kind", "payer", "payee", "amount", "payments", "computed_at")
+    list_select_related = ("project", "payer", "payee")
+    list_filter = ("year", "kind")
+
+
+@admin.register(ProjectYearBreakdown)
+class ProjectYearBreakdownAdmin(RollupAdmin):
+    list_display = ("project", "year", "dimension", "value", "households", "measures", "value_sum", "value_count", "computed_at")
+    list_filter = ("year", "dimension")
+
+
+@admin.register(RollupWatermark)
+class RollupWatermarkAdmin(RollupAdmin):
+    list_display = ("name", "watermark", "refreshed_at", "full_rebuild_at", "last_duration_ms")
+    list_select_related = ()
+    search_fields = ("name",)
+    list_filter = ()
+    actions = ["refresh_now", "rebuild_now"]
+
+    @admin.action(description=_("Rafraîchir les agrégats maintenant (incrémental, en tâche de fond)"))
+    def refresh_now(self, request, queryset):
+        from .tasks import refresh_rollups
+
+        refresh_rollups.delay()
+        self.message_user(request, _("Rafraîchissement des agrégats demandé."))
+
+    @admin.action(description=_("Reconstruire tous les agrégats (en tâche de fond)"))
+    def rebuild_now(self, request, queryset):
+        from .tasks import rebuild_rollups
+
+        rebuild_rollups.delay()
+        self.message_user(request, _("Reconstruction des agrégats demandée."))

@@ -827,3 +827,5 @@ class AuditLogFactory(DjangoModelFactory):
     action = "view"
     model_label = "households.Household"
     object_id = factory.Sequence(str)
+
+from tests.reporting.factories import *  # noqa: E402,F401,F403 (the rollup tables' factories)

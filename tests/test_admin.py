@@ -155,6 +155,9 @@ def build_world(tag: str = "") -> dict:
         key_hash=sha256(tag.encode()).hexdigest(), expires_at=datetime(2030, 1, 1, tzinfo=UTC),
     )
     ReportRun.objects.create(kind="funding", scope="national", period_start=date(2015, 1, 1), period_end=date(2015, 12, 31))
+    from reporting import rollups
+
+    rollups.rebuild()  # one row of every rollup table
     return {"household": household, "measure": measure, "goal": goal, "unit": unit, "lease": direct, "case": case}
 
 

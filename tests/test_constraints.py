@@ -41,6 +41,7 @@ CONSTRAINT_TEST_MODULES = (
     "tests.projects.test_constraints",
     "tests.households.test_constraints",
     "tests.housing.test_constraints",
+    "tests.reporting.test_constraints",
 )
 
 
