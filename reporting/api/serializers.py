@@ -12,8 +12,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from core.api.serializers import ScopedModelSerializer
-from reporting.models import ReportRun
+from core.api.serializers import ActionInputSerializer, ScopedModelSerializer, VisibleRelatedField
+from partners.models import Organisation
+from projects.models import Project
+from reporting.models import ReportKind, ReportRun, ReportScope
 
 REPORT_RUN_FIELDS = [
     "id", "kind", "scope", "organisation", "project", "departement", "period_start", "period_end", "parameters",
@@ -34,3 +36,22 @@ class ReportRunSerializer(ScopedModelSerializer):
         if not run.file:
             return None
         return reverse("api:report-run-file", kwargs={"pk": run.pk}, request=self.context.get("request"))
+
+
+class ReportRunRequestSerializer(ActionInputSerializer):
+    """A run to build (pending; built in the background by Celery)."""
+
+    version = None
+    label_models = (ReportRun,)
+    kind = serializers.ChoiceField(choices=ReportKind.choices)
+    scope = serializers.ChoiceField(choices=ReportScope.choices)
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    organisation = VisibleRelatedField(Organisation, required=False, allow_null=True)
+    project = VisibleRelatedField(Project, required=False, allow_null=True)
+    departement = serializers.CharField(max_length=3, required=False, allow_blank=True)
+    parameters = serializers.DictField(required=False)
+
+
+class ReportRunRelaunchSerializer(ActionInputSerializer):
+    pass

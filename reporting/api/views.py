@@ -1,9 +1,10 @@
-"""Report runs, read-only (/api/v1/report-runs/), with the download of their file.
+"""Report runs (/api/v1/report-runs/): read, request, re-launch, download the file.
 
 Rows come from ``core.access`` (``reporting.access``): the runs of one's
 organisation and of the projects it carries; national staff the national
-and departmental runs; a funder its own funder runs. Runs are launched and
-produced by ``reporting`` (Celery), never written through this resource.
+and departmental runs; a funder its own funder runs. A run is requested or
+re-launched through ``reporting.services`` (a lead, an admin, national
+staff) and built by Celery; nobody edits a run.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 
 from core.api.filters import id_filterset
-from core.api.viewsets import ERROR_RESPONSES, ListMixin, RetrieveMixin, ScopedViewSet
+from core import access
+from core.api.viewsets import ERROR_RESPONSES, IF_MATCH, WRITE_RESPONSES, CreateMixin, ListMixin, RetrieveMixin, ScopedViewSet
+from reporting import services
 from reporting.models import ReportKind, ReportRun, ReportScope, ReportStatus
 
-from .serializers import ReportRunSerializer
+from .serializers import ReportRunRelaunchSerializer, ReportRunRequestSerializer, ReportRunSerializer
 
 
 class FileRenderer(BaseRenderer):
@@ -38,16 +41,35 @@ class FileRenderer(BaseRenderer):
 @extend_schema_view(
     list=extend_schema(summary="Exécutions de rapports visibles", responses={200: ReportRunSerializer(many=True), **ERROR_RESPONSES}),
     retrieve=extend_schema(summary="Une exécution de rapport", responses={200: ReportRunSerializer, **ERROR_RESPONSES}),
+    create=extend_schema(summary="Demander un rapport (construit en arrière-plan)",
+                         responses={201: ReportRunSerializer, **ERROR_RESPONSES}),
 )
-class ReportRunViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
+class ReportRunViewSet(ListMixin, RetrieveMixin, CreateMixin, ScopedViewSet):
     model = ReportRun
     queryset = ReportRun.objects.none()  # schema only: rows come from core.access.visible_to
     serializer_class = ReportRunSerializer
+    serializer_classes = {"create": ReportRunRequestSerializer, "relaunch": ReportRunRelaunchSerializer}
+    object_actions = {"relaunch": access.ADD}
     filterset_class = id_filterset(
         ReportRun, ["project", "organisation"],
         {"kind": ReportKind.choices, "scope": ReportScope.choices, "status": ReportStatus.choices},
     )
     ordering_fields = ["updated_at", "created_at", "id", "kind", "scope", "status", "period_start", "period_end"]
+
+    def perform_create(self, data):
+        return services.report_run_request(actor=self.actor, **data)
+
+    @extend_schema(
+        summary="Relancer une exécution de rapport (échouée ou à refaire)",
+        parameters=[IF_MATCH], request=ReportRunRelaunchSerializer,
+        responses={200: ReportRunSerializer, **WRITE_RESPONSES},
+    )
+    @action(detail=True, methods=["post"])
+    def relaunch(self, request, pk=None):
+        run = self.get_object()
+        version = self.check_if_match(run)
+        run = services.report_run_relaunch(actor=self.actor, run=run, version=version)
+        return self.object_response(run, 200)
 
     @extend_schema(
         summary="Télécharger le fichier d'une exécution de rapport",

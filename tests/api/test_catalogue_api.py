@@ -364,8 +364,35 @@ def test_report_runs_are_scoped_and_filterable(world, api_as):
     assert ids(client_for(world["national"]).get("/api/v1/report-runs/", {"status": "pending"})) == set()
     ordered = [r["period_start"] for r in rows(caseworker.get("/api/v1/report-runs/", {"ordering": "-period_start"}))]
     assert ordered == sorted(ordered, reverse=True)
-    # Read-only: no write method at all.
-    assert caseworker.post("/api/v1/report-runs/", {}, format="json").status_code == 405
+    # A caseworker may not ask for a report (leads, admins and national staff do).
+    assert_error_shape(caseworker.post("/api/v1/report-runs/", {}, format="json"), 403)
+
+
+def test_a_lead_requests_a_report_and_relaunches_it(world, api_as, django_capture_on_commit_callbacks):
+    from reporting.models import ReportStatus
+
+    a = world["a"]
+    lead = api_as("a", "lead")
+    payload = {"kind": "indicators", "scope": "association", "organisation": a["association"].pk,
+               "period_start": "2026-01-01", "period_end": "2026-06-30"}
+    with django_capture_on_commit_callbacks(execute=False):
+        response = lead.post("/api/v1/report-runs/", payload, format="json")
+    assert response.status_code == 201, response.content
+    run = ReportRun.objects.get(pk=response.json()["id"])
+    assert (run.status, run.kind, run.organisation) == (ReportStatus.PENDING, "indicators", a["association"])
+    body = assert_error_shape(lead.post("/api/v1/report-runs/", {**payload, "period_end": "2025-01-01"}, format="json"), 400)
+    assert body["errors"]
+    ReportRun.objects.filter(pk=run.pk).update(status=ReportStatus.FAILED, error="Échec de test", attempts=4)
+    run.refresh_from_db()
+    assert_error_shape(lead.post(f"/api/v1/report-runs/{run.pk}/relaunch/", {}, format="json"), 428)
+    with django_capture_on_commit_callbacks(execute=False):
+        relaunched = lead.post(f"/api/v1/report-runs/{run.pk}/relaunch/", {"version": run.version}, format="json")
+    assert relaunched.status_code == 200, relaunched.content
+    run.refresh_from_db()
+    assert (run.status, run.attempts, run.error) == (ReportStatus.PENDING, 0, "")
+    assert_error_shape(api_as("a", "caseworker").post(f"/api/v1/report-runs/{run.pk}/relaunch/", {"version": run.version},
+                                                      format="json"), 403)
+    assert_error_shape(api_as("b", "lead").post(f"/api/v1/report-runs/{run.pk}/relaunch/", {}, format="json"), 404)
 
 
 def test_the_file_of_a_report_run_is_a_link_only_when_it_exists(world, api_as, settings, tmp_path):
