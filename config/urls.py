@@ -23,4 +23,5 @@ urlpatterns = [
     path("", include("households.urls")),
     path("", include("housing.urls")),
     path("", include("projects.urls")),
+    path("", include("reporting.urls")),
 ]
