@@ -74,19 +74,24 @@ _INSERT = "INSERT INTO {table} ({columns}) VALUES ({values})".format(
 # --------------------------------------------------------------------------
 
 
-def record_write(*, actor: Actor, obj: models.Model, action: str, fields: Iterable[str] = ()) -> AuditLog:
+def record_write(
+    *, actor: Actor, obj: models.Model, action: str, fields: Iterable[str] = (), relations_unchanged: bool = False
+) -> AuditLog:
     """A create/update/delete (or archive/anonymise) of ``obj``, in the caller's transaction.
 
     ``fields``: names of the changed fields, checked against ``obj``'s
     model (a value passed by mistake raises ``ValueError``). Call it before
     ``obj.delete()``: a deleted instance has no primary key any more.
+    ``relations_unchanged``: the write cannot change who relates to what (a
+    contact logged), so the request's memo of audiences stays valid.
     """
     action = _action(action)
     if action not in WRITE_ACTIONS:
         raise ValueError(f"record_write() does not record {action!r}; use record_event()")
     from . import access
 
-    access.forget_memo()  # a write may change who relates to what
+    if not relations_unchanged:
+        access.forget_memo()  # a write may change who relates to what
     model = obj._meta.concrete_model
     if obj.pk is None:
         raise ValueError(f"record_write() needs a saved {model._meta.label} (call it before delete())")

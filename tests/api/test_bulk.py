@@ -68,3 +68,23 @@ def test_rows_about_households_one_cannot_see_are_errors_and_nothing_is_written(
 def test_more_than_a_thousand_rows_is_a_400(world, api_as):
     rows = rows_for(world["a"]["household"], 1001)
     assert_error_shape(api_as("a", "caseworker").post(URL, {"contacts": rows}, format="json"), 400, "invalid")
+
+
+def test_a_row_costs_a_bounded_number_of_queries(world, api_as):
+    """Per row: the repeated-draft lookup, the measure, two savepoints, the insert, the audit row…
+
+    The household's audiences are computed once per request, not once per
+    row (logging a contact changes nobody's relation to the household).
+    """
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    household = world["a"]["household"]
+    client = api_as("a", "caseworker")
+    client.get("/api/v1/households/")  # token last-used stamp
+    counts = []
+    for n in (10, 20):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.post(URL, {"contacts": rows_for(household, n)}, format="json").status_code == 201
+        counts.append(len(queries))
+    assert counts[1] - counts[0] <= 10 * 10, counts
