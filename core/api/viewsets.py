@@ -21,7 +21,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
@@ -78,6 +78,36 @@ class SyncOrderingFilter(OrderingFilter):
         return tuple(ordering)
 
 
+def documented(**actions):
+    """Class decorator: the OpenAPI description of a scoped viewset from the summaries of its actions.
+
+    ``@documented(list="…", retrieve="…", create="…", update="…", partial_update="…")``;
+    a value is the French summary, or a dict of ``extend_schema`` arguments
+    (``summary``, ``description``…) that override the defaults. Responses
+    come from the viewset's serializers, as its mixins answer: the list
+    serializer for ``list``; the detail one (``serializer_classes["retrieve"]``)
+    for ``retrieve``, for ``create`` (201) and for updates (200, with
+    ``If-Match``, 412 and 428); the error responses on every action.
+    """
+
+    def decorate(viewset):
+        detail = viewset.serializer_classes.get("retrieve", viewset.serializer_class)
+        defaults = {
+            "list": {"responses": {200: viewset.serializer_classes.get("list", viewset.serializer_class)(many=True), **ERROR_RESPONSES}},
+            "retrieve": {"responses": {200: detail, **ERROR_RESPONSES}},
+            "create": {"responses": {201: detail, **ERROR_RESPONSES}},
+            "update": {"parameters": [IF_MATCH], "responses": {200: detail, **WRITE_RESPONSES}},
+        }
+        defaults["partial_update"] = defaults["update"]
+        specs = {}
+        for action, given in actions.items():
+            given = {"summary": given} if isinstance(given, str) else given
+            specs[action] = extend_schema(**{**defaults[action], **given})
+        return extend_schema_view(**specs)(viewset)
+
+    return decorate
+
+
 def etag(obj) -> str:
     return f'"{obj.version}"'
 
@@ -106,6 +136,13 @@ class ScopedViewSet(viewsets.GenericViewSet):
     serializer_classes: dict = {}
     #: extra ``@action`` name → access action checked on the object (default view)
     object_actions: dict = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.model is not None and "queryset" not in cls.__dict__:
+            # For the schema generator only (model and path parameter types); the rows of a
+            # request always come from get_queryset(), that is from core.access.visible_to.
+            cls.queryset = cls.model._default_manager.none()
 
     @property
     def actor(self) -> access.Actor:

@@ -33,7 +33,6 @@ from households.models import (
     ReferralSource,
     ReviewMilestone,
     SituationSnapshot,
-    SnapshotMoment,
     SupportGoal,
     SupportMeasure,
     Workshop,

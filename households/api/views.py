@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as ApiValidationError
@@ -37,6 +37,7 @@ from core.api.viewsets import (
     ScopedViewSet,
     UpdateMixin,
     UpsertMixin,
+    documented,
 )
 from core.models import AuditLog
 from households import services
@@ -79,19 +80,15 @@ class HouseholdApiFilterSet(HouseholdFilterSet):
         return super().filter_referent(queryset, name, value)
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Ménages visibles", responses={200: s.HouseholdSerializer(many=True), **ERROR_RESPONSES}),
-    retrieve=extend_schema(summary="Un ménage", responses={200: s.HouseholdDetailSerializer, **ERROR_RESPONSES}),
-    update=extend_schema(summary="Modifier un ménage", parameters=[IF_MATCH],
-                         responses={200: s.HouseholdDetailSerializer, **WRITE_RESPONSES}),
-    partial_update=extend_schema(summary="Modifier une partie d'un ménage", parameters=[IF_MATCH],
-                                 responses={200: s.HouseholdDetailSerializer, **WRITE_RESPONSES}),
-    create=extend_schema(summary="Ouvrir un dossier de ménage (avec sa mesure, en repérage)",
-                         request=s.HouseholdCreateSerializer, responses={201: s.HouseholdDetailSerializer, **ERROR_RESPONSES}),
+@documented(
+    list="Ménages visibles",
+    retrieve="Un ménage",
+    update="Modifier un ménage",
+    partial_update="Modifier une partie d'un ménage",
+    create="Ouvrir un dossier de ménage (avec sa mesure, en repérage)",
 )
 class HouseholdViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, UpsertMixin, ScopedViewSet):
     model = Household
-    queryset = Household.objects.none()  # schema only: rows come from core.access.visible_to
     serializer_class = s.HouseholdSerializer
     serializer_classes = {
         "retrieve": s.HouseholdDetailSerializer,
@@ -158,14 +155,13 @@ class HouseholdViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, Upser
         return services.household_update(actor=self.actor, household=obj, changes=data, version=version)
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Personnes des ménages visibles", responses={200: s.PersonListSerializer(many=True), **ERROR_RESPONSES}),
-    retrieve=extend_schema(summary="Une personne", responses={200: s.PersonSerializer, **ERROR_RESPONSES}),
-    create=extend_schema(summary="Ajouter une personne à un ménage", responses={201: s.PersonSerializer, **ERROR_RESPONSES}),
+@documented(
+    list="Personnes des ménages visibles",
+    retrieve="Une personne",
+    create="Ajouter une personne à un ménage",
 )
 class PersonViewSet(ListMixin, RetrieveMixin, CreateMixin, ScopedViewSet):
     model = Person
-    queryset = Person.objects.none()
     serializer_class = s.PersonSerializer
     serializer_classes = {"list": s.PersonListSerializer}
     filterset_class = id_filterset(Person, ["household"], {"role": PersonRole.choices})
@@ -177,14 +173,12 @@ class PersonViewSet(ListMixin, RetrieveMixin, CreateMixin, ScopedViewSet):
         )
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Mesures d'accompagnement visibles",
-                       responses={200: s.SupportMeasureSerializer(many=True), **ERROR_RESPONSES}),
-    retrieve=extend_schema(summary="Une mesure d'accompagnement", responses={200: s.SupportMeasureDetailSerializer, **ERROR_RESPONSES}),
+@documented(
+    list="Mesures d'accompagnement visibles",
+    retrieve="Une mesure d'accompagnement",
 )
 class SupportMeasureViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
     model = SupportMeasure
-    queryset = SupportMeasure.objects.none()
     serializer_class = s.SupportMeasureSerializer
     serializer_classes = {"retrieve": s.SupportMeasureDetailSerializer, "phase": s.PhaseChangeSerializer}
     object_actions = {"phase": access.CHANGE}
@@ -209,14 +203,12 @@ class SupportMeasureViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
         return self.object_response(measure, status.HTTP_200_OK)
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Journal des contacts", responses={200: s.ContactSerializer(many=True), **ERROR_RESPONSES}),
-    retrieve=extend_schema(summary="Un contact (avec sa note si vous pouvez la lire)",
-                           responses={200: s.ContactDetailSerializer, **ERROR_RESPONSES}),
+@documented(
+    list="Journal des contacts",
+    retrieve="Un contact (avec sa note si vous pouvez la lire)",
 )
 class ContactViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
     model = Contact
-    queryset = Contact.objects.none()
     serializer_class = s.ContactSerializer
     serializer_classes = {"retrieve": s.ContactDetailSerializer, "create": s.ContactInputSerializer}
     filterset_class = id_filterset(Contact, ["household", "measure"], {"kind": ContactKind.choices, "status": ContactStatus.choices})
@@ -243,16 +235,13 @@ class ContactViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
         return self.object_response(contact, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Orientations visibles", responses={200: s.ReferralSerializer(many=True), **ERROR_RESPONSES}),
-    retrieve=extend_schema(summary="Une orientation (avec le motif du refus si vous pouvez le lire)",
-                           responses={200: s.ReferralDetailSerializer, **ERROR_RESPONSES}),
-    create=extend_schema(summary="Enregistrer une orientation (décision en attente)",
-                         responses={201: s.ReferralDetailSerializer, **ERROR_RESPONSES}),
+@documented(
+    list="Orientations visibles",
+    retrieve="Une orientation (avec le motif du refus si vous pouvez le lire)",
+    create="Enregistrer une orientation (décision en attente)",
 )
 class ReferralViewSet(ListMixin, RetrieveMixin, CreateMixin, ScopedViewSet):
     model = Referral
-    queryset = Referral.objects.none()
     serializer_class = s.ReferralSerializer
     serializer_classes = {"retrieve": s.ReferralDetailSerializer, "create": s.ReferralCreateSerializer,
                           "decision": s.ReferralDecisionSerializer}
@@ -278,15 +267,13 @@ class ReferralViewSet(ListMixin, RetrieveMixin, CreateMixin, ScopedViewSet):
         return self.object_response(referral, status.HTTP_200_OK)
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Consentements visibles", responses={200: s.ConsentSerializer(many=True), **ERROR_RESPONSES}),
-    retrieve=extend_schema(summary="Un consentement", responses={200: s.ConsentSerializer, **ERROR_RESPONSES}),
-    create=extend_schema(summary="Enregistrer le consentement d'un ménage (partenaire, finalité)",
-                         responses={201: s.ConsentSerializer, **ERROR_RESPONSES}),
+@documented(
+    list="Consentements visibles",
+    retrieve="Un consentement",
+    create="Enregistrer le consentement d'un ménage (partenaire, finalité)",
 )
 class ConsentViewSet(ListMixin, RetrieveMixin, CreateMixin, ScopedViewSet):
     model = Consent
-    queryset = Consent.objects.none()
     serializer_class = s.ConsentSerializer
     serializer_classes = {"create": s.ConsentCreateSerializer, "withdraw": s.ConsentWithdrawSerializer}
     object_actions = {"withdraw": access.CHANGE}
@@ -309,17 +296,13 @@ class ConsentViewSet(ListMixin, RetrieveMixin, CreateMixin, ScopedViewSet):
         return self.object_response(consent, status.HTTP_200_OK)
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Objectifs d'accompagnement visibles, avec leurs bilans",
-                       responses={200: s.SupportGoalSerializer(many=True), **ERROR_RESPONSES}),
-    retrieve=extend_schema(summary="Un objectif (notes pour l'équipe seulement)",
-                           responses={200: s.SupportGoalDetailSerializer, **ERROR_RESPONSES}),
-    create=extend_schema(summary="Fixer un objectif (bilans à 2 et 6 mois planifiés)",
-                         responses={201: s.SupportGoalDetailSerializer, **ERROR_RESPONSES}),
+@documented(
+    list="Objectifs d'accompagnement visibles, avec leurs bilans",
+    retrieve="Un objectif (notes pour l'équipe seulement)",
+    create="Fixer un objectif (bilans à 2 et 6 mois planifiés)",
 )
 class SupportGoalViewSet(ListMixin, RetrieveMixin, CreateMixin, ScopedViewSet):
     model = SupportGoal
-    queryset = SupportGoal.objects.none()
     serializer_class = s.SupportGoalSerializer
     serializer_classes = {"retrieve": s.SupportGoalDetailSerializer, "create": s.GoalCreateSerializer,
                           "reviews": s.GoalReviewCreateSerializer}
@@ -346,20 +329,15 @@ class SupportGoalViewSet(ListMixin, RetrieveMixin, CreateMixin, ScopedViewSet):
         return queryset.prefetch_related(Prefetch("reviews", queryset=GoalReview.objects.order_by("due_on", "id")))
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Situations constatées (entrée, sortie, 12 mois après) : les résultats",
-                       responses={200: s.SituationSnapshotSerializer(many=True), **ERROR_RESPONSES}),
-    retrieve=extend_schema(summary="Une situation constatée", responses={200: s.SituationSnapshotSerializer, **ERROR_RESPONSES}),
-    create=extend_schema(summary="Enregistrer la situation d'un ménage à un moment de sa mesure",
-                         responses={201: s.SituationSnapshotSerializer, **ERROR_RESPONSES}),
-    update=extend_schema(summary="Corriger une situation constatée", parameters=[IF_MATCH],
-                         responses={200: s.SituationSnapshotSerializer, **WRITE_RESPONSES}),
-    partial_update=extend_schema(summary="Corriger une partie d'une situation constatée", parameters=[IF_MATCH],
-                                 responses={200: s.SituationSnapshotSerializer, **WRITE_RESPONSES}),
+@documented(
+    list="Situations constatées (entrée, sortie, 12 mois après) : les résultats",
+    retrieve="Une situation constatée",
+    create="Enregistrer la situation d'un ménage à un moment de sa mesure",
+    update="Corriger une situation constatée",
+    partial_update="Corriger une partie d'une situation constatée",
 )
 class OutcomeViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, ScopedViewSet):
     model = SituationSnapshot
-    queryset = SituationSnapshot.objects.none()
     serializer_class = s.SituationSnapshotSerializer
     filterset_class = id_filterset(SituationSnapshot, ["measure"], {"moment": SnapshotMoment.choices})
     ordering_fields = ["updated_at", "created_at", "id", "observed_on"]
@@ -372,17 +350,15 @@ class OutcomeViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, ScopedV
         return services.snapshot_update(actor=self.actor, snapshot=obj, changes=data, version=version)
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Ateliers collectifs de votre organisation", responses={200: s.WorkshopSerializer(many=True), **ERROR_RESPONSES}),
-    retrieve=extend_schema(summary="Un atelier collectif", responses={200: s.WorkshopSerializer, **ERROR_RESPONSES}),
-    create=extend_schema(summary="Créer un atelier collectif", responses={201: s.WorkshopSerializer, **ERROR_RESPONSES}),
-    update=extend_schema(summary="Modifier un atelier", parameters=[IF_MATCH], responses={200: s.WorkshopSerializer, **WRITE_RESPONSES}),
-    partial_update=extend_schema(summary="Modifier une partie d'un atelier", parameters=[IF_MATCH],
-                                 responses={200: s.WorkshopSerializer, **WRITE_RESPONSES}),
+@documented(
+    list="Ateliers collectifs de votre organisation",
+    retrieve="Un atelier collectif",
+    create="Créer un atelier collectif",
+    update="Modifier un atelier",
+    partial_update="Modifier une partie d'un atelier",
 )
 class WorkshopViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, ScopedViewSet):
     model = Workshop
-    queryset = Workshop.objects.none()
     serializer_class = s.WorkshopSerializer
     filterset_class = id_filterset(Workshop, ["project"], {"theme": GoalDomain.choices})
     ordering_fields = ["updated_at", "created_at", "id", "held_on"]
@@ -395,15 +371,13 @@ class WorkshopViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, Scoped
         return services.workshop_update(actor=self.actor, workshop=obj, changes=data, version=version)
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Participations aux ateliers de votre organisation",
-                       responses={200: s.WorkshopAttendanceSerializer(many=True), **ERROR_RESPONSES}),
-    retrieve=extend_schema(summary="Une participation", responses={200: s.WorkshopAttendanceSerializer, **ERROR_RESPONSES}),
-    create=extend_schema(summary="Inscrire un ménage à un atelier", responses={201: s.WorkshopAttendanceSerializer, **ERROR_RESPONSES}),
+@documented(
+    list="Participations aux ateliers de votre organisation",
+    retrieve="Une participation",
+    create="Inscrire un ménage à un atelier",
 )
 class WorkshopAttendanceViewSet(ListMixin, RetrieveMixin, CreateMixin, ScopedViewSet):
     model = WorkshopAttendance
-    queryset = WorkshopAttendance.objects.none()
     serializer_class = s.WorkshopAttendanceSerializer
     filterset_class = id_filterset(WorkshopAttendance, ["workshop", "household"])
 

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -33,6 +33,7 @@ from core.api.viewsets import (
     ScopedViewSet,
     UpdateMixin,
     UpsertMixin,
+    documented,
 )
 from core.services import differing_fields
 from housing import services
@@ -85,21 +86,15 @@ UNIT_UPSERT_DOC = gettext_lazy(
 )
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Logements visibles (sans adresse ni identifiant RPLS : voir le détail)",
-                       responses={200: s.HousingUnitSerializer(many=True), **ERROR_RESPONSES}),
-    retrieve=extend_schema(summary="Un logement (son adresse si vous pouvez la lire)",
-                           responses={200: s.HousingUnitDetailSerializer, **ERROR_RESPONSES}),
-    create=extend_schema(summary="Ajouter un logement à votre parc",
-                         responses={201: s.HousingUnitDetailSerializer, **ERROR_RESPONSES}),
-    update=extend_schema(summary="Modifier un logement de votre parc", parameters=[IF_MATCH],
-                         responses={200: s.HousingUnitDetailSerializer, **WRITE_RESPONSES}),
-    partial_update=extend_schema(summary="Modifier une partie d'un logement de votre parc", parameters=[IF_MATCH],
-                                 responses={200: s.HousingUnitDetailSerializer, **WRITE_RESPONSES}),
+@documented(
+    list="Logements visibles (sans adresse ni identifiant RPLS : voir le détail)",
+    retrieve="Un logement (son adresse si vous pouvez la lire)",
+    create="Ajouter un logement à votre parc",
+    update="Modifier un logement de votre parc",
+    partial_update="Modifier une partie d'un logement de votre parc",
 )
 class HousingUnitViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, UpsertMixin, ScopedViewSet):
     model = HousingUnit
-    queryset = HousingUnit.objects.none()  # schema only: rows come from core.access.visible_to
     serializer_class = s.HousingUnitSerializer
     serializer_classes = {
         "retrieve": s.HousingUnitDetailSerializer,
@@ -149,21 +144,15 @@ class HousingUnitViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, Ups
 # --------------------------------------------------------------------------
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Baux visibles (sans le logement : voir le détail)",
-                       responses={200: s.LeaseSerializer(many=True), **ERROR_RESPONSES}),
-    retrieve=extend_schema(summary="Un bail (le logement et son adresse si vous pouvez les lire)",
-                           responses={200: s.LeaseDetailSerializer, **ERROR_RESPONSES}),
-    create=extend_schema(summary="Enregistrer un bail sur un logement de votre parc",
-                         responses={201: s.LeaseDetailSerializer, **ERROR_RESPONSES}),
-    update=extend_schema(summary="Modifier un bail (fin, loyer, charges, glissement prévu, n° de locataire)",
-                         parameters=[IF_MATCH], responses={200: s.LeaseDetailSerializer, **WRITE_RESPONSES}),
-    partial_update=extend_schema(summary="Modifier une partie d'un bail", parameters=[IF_MATCH],
-                                 responses={200: s.LeaseDetailSerializer, **WRITE_RESPONSES}),
+@documented(
+    list="Baux visibles (sans le logement : voir le détail)",
+    retrieve="Un bail (le logement et son adresse si vous pouvez les lire)",
+    create="Enregistrer un bail sur un logement de votre parc",
+    update="Modifier un bail (fin, loyer, charges, glissement prévu, n° de locataire)",
+    partial_update="Modifier une partie d'un bail",
 )
 class LeaseViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, UpsertMixin, ScopedViewSet):
     model = Lease
-    queryset = Lease.objects.none()  # schema only: rows come from core.access.visible_to
     serializer_class = s.LeaseSerializer
     serializer_classes = {
         "retrieve": s.LeaseDetailSerializer,
@@ -245,20 +234,13 @@ class LeaseViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, UpsertMix
 # --------------------------------------------------------------------------
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Étapes d'attribution visibles (sans le logement ni la précision : voir le détail)",
-                       responses={200: s.AttributionStepSerializer(many=True), **ERROR_RESPONSES}),
-    retrieve=extend_schema(summary="Une étape d'attribution (le logement et la précision si vous pouvez les lire)",
-                           responses={200: s.AttributionStepDetailSerializer, **ERROR_RESPONSES}),
-    create=extend_schema(
-        summary="Enregistrer une étape du parcours d'accès (demande, proposition, CALEOL, décision, bail, entrée)",
-        description=gettext_lazy("L'organisation qui accompagne le ménage, ou le bailleur sur l'un de ses logements."),
-        responses={201: s.AttributionStepDetailSerializer, **ERROR_RESPONSES},
-    ),
+@documented(
+    list="Étapes d'attribution visibles (sans le logement ni la précision : voir le détail)",
+    retrieve="Une étape d'attribution (le logement et la précision si vous pouvez les lire)",
+    create={"summary": "Enregistrer une étape du parcours d'accès (demande, proposition, CALEOL, décision, bail, entrée)", "description": gettext_lazy("L'organisation qui accompagne le ménage, ou le bailleur sur l'un de ses logements.")},
 )
 class AttributionStepViewSet(ListMixin, RetrieveMixin, CreateMixin, ScopedViewSet):
     model = AttributionStep
-    queryset = AttributionStep.objects.none()
     serializer_class = s.AttributionStepSerializer
     serializer_classes = {"retrieve": s.AttributionStepDetailSerializer, "create": s.AttributionStepDetailSerializer}
     filterset_class = id_filterset(
@@ -279,17 +261,13 @@ class AttributionStepViewSet(ListMixin, RetrieveMixin, CreateMixin, ScopedViewSe
 # --------------------------------------------------------------------------
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Dossiers de prévention des expulsions visibles",
-                       responses={200: s.EvictionCaseSerializer(many=True), **ERROR_RESPONSES}),
-    retrieve=extend_schema(summary="Un dossier de prévention des expulsions",
-                           responses={200: s.EvictionCaseSerializer, **ERROR_RESPONSES}),
-    create=extend_schema(summary="Ouvrir le dossier de prévention des expulsions d'un de vos baux",
-                         responses={201: s.EvictionCaseSerializer, **ERROR_RESPONSES}),
+@documented(
+    list="Dossiers de prévention des expulsions visibles",
+    retrieve="Un dossier de prévention des expulsions",
+    create="Ouvrir le dossier de prévention des expulsions d'un de vos baux",
 )
 class EvictionCaseViewSet(ListMixin, RetrieveMixin, CreateMixin, ScopedViewSet):
     model = EvictionCase
-    queryset = EvictionCase.objects.none()
     serializer_class = s.EvictionCaseSerializer
     serializer_classes = {"close": s.EvictionCaseCloseSerializer}
     object_actions = {"close": access.CHANGE}
@@ -321,20 +299,13 @@ class EvictionCaseViewSet(ListMixin, RetrieveMixin, CreateMixin, ScopedViewSet):
         return self.object_response(case, status.HTTP_200_OK)
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Étapes de prévention des expulsions, avec leur échéance légale",
-                       responses={200: s.EvictionStepSerializer(many=True), **ERROR_RESPONSES}),
-    retrieve=extend_schema(summary="Une étape (avec sa précision si vous pouvez la lire)",
-                           responses={200: s.EvictionStepDetailSerializer, **ERROR_RESPONSES}),
-    create=extend_schema(
-        summary="Enregistrer une étape d'un dossier ouvert",
-        description=gettext_lazy("La réponse porte l'échéance légale calculée, le libellé de sa règle et son texte de loi."),
-        responses={201: s.EvictionStepDetailSerializer, **ERROR_RESPONSES},
-    ),
+@documented(
+    list="Étapes de prévention des expulsions, avec leur échéance légale",
+    retrieve="Une étape (avec sa précision si vous pouvez la lire)",
+    create={"summary": "Enregistrer une étape d'un dossier ouvert", "description": gettext_lazy("La réponse porte l'échéance légale calculée, le libellé de sa règle et son texte de loi.")},
 )
 class EvictionStepViewSet(ListMixin, RetrieveMixin, CreateMixin, ScopedViewSet):
     model = EvictionStep
-    queryset = EvictionStep.objects.none()
     serializer_class = s.EvictionStepSerializer
     serializer_classes = {"retrieve": s.EvictionStepDetailSerializer, "create": s.EvictionStepDetailSerializer}
     filterset_class = id_filterset(EvictionStep, ["case"], {"kind": EvictionStepKind.choices})

@@ -11,9 +11,8 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import extend_schema, extend_schema_view
 
-from core.api.viewsets import ERROR_RESPONSES, IF_MATCH, WRITE_RESPONSES, ListMixin, RetrieveMixin, ScopedViewSet, UpdateMixin
+from core.api.viewsets import ListMixin, RetrieveMixin, ScopedViewSet, UpdateMixin, documented
 from core.text import fold
 from partners.models import Organisation, OrganisationKind
 from partners.services import organisation_update
@@ -45,17 +44,14 @@ class OrganisationFilterSet(django_filters.FilterSet):
         return queryset.filter(by_name | Q(short_name__iexact=value) | Q(siren__startswith=value))
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Annuaire des organisations", responses={200: OrganisationSerializer(many=True), **ERROR_RESPONSES}),
-    retrieve=extend_schema(summary="Une organisation", responses={200: OrganisationDetailSerializer, **ERROR_RESPONSES}),
-    update=extend_schema(summary="Modifier la fiche de son organisation (administrateur de l'organisation)",
-                         parameters=[IF_MATCH], responses={200: OrganisationDetailSerializer, **WRITE_RESPONSES}),
-    partial_update=extend_schema(summary="Modifier une partie de la fiche de son organisation", parameters=[IF_MATCH],
-                                 responses={200: OrganisationDetailSerializer, **WRITE_RESPONSES}),
+@documented(
+    list="Annuaire des organisations",
+    retrieve="Une organisation",
+    update="Modifier la fiche de son organisation (administrateur de l'organisation)",
+    partial_update="Modifier une partie de la fiche de son organisation",
 )
 class OrganisationViewSet(ListMixin, RetrieveMixin, UpdateMixin, ScopedViewSet):
     model = Organisation
-    queryset = Organisation.objects.none()  # schema only: rows come from core.access.visible_to
     serializer_class = OrganisationSerializer
     serializer_classes = {
         "retrieve": OrganisationDetailSerializer,

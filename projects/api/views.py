@@ -16,19 +16,9 @@ import django_filters
 
 from django.db.models import OuterRef, Prefetch, Subquery, Sum
 from django.db.models.functions import Coalesce
-from drf_spectacular.utils import extend_schema, extend_schema_view
 
 from core.api.filters import id_filterset
-from core.api.viewsets import (
-    ERROR_RESPONSES,
-    IF_MATCH,
-    WRITE_RESPONSES,
-    CreateMixin,
-    ListMixin,
-    RetrieveMixin,
-    ScopedViewSet,
-    UpdateMixin,
-)
+from core.api.viewsets import CreateMixin, ListMixin, RetrieveMixin, ScopedViewSet, UpdateMixin, documented
 from partners.models import Organisation
 from projects import services
 from projects.filtersets import ProjectFilterSet
@@ -88,16 +78,12 @@ class ProjectApiFilterSet(ProjectFilterSet):
         return super().filter_landlord(queryset, name, value)
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Projets visibles", responses={200: s.ProjectSerializer(many=True), **ERROR_RESPONSES}),
-    retrieve=extend_schema(
-        summary="Un projet, avec ses porteurs, actions, objectifs annuels, budget, financements et paiements",
-        responses={200: s.ProjectDetailSerializer, **ERROR_RESPONSES},
-    ),
+@documented(
+    list="Projets visibles",
+    retrieve="Un projet, avec ses porteurs, actions, objectifs annuels, budget, financements et paiements",
 )
 class ProjectViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
     model = Project
-    queryset = Project.objects.none()  # schema only: rows come from core.access.visible_to
     serializer_class = s.ProjectSerializer
     serializer_classes = {"retrieve": s.ProjectDetailSerializer}
     filterset_class = ProjectApiFilterSet
@@ -117,13 +103,12 @@ class ProjectViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
         )
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Porteurs des projets visibles", responses={200: s.ProjectCarrierSerializer(many=True), **ERROR_RESPONSES}),
-    retrieve=extend_schema(summary="Un porteur de projet", responses={200: s.ProjectCarrierSerializer, **ERROR_RESPONSES}),
+@documented(
+    list="Porteurs des projets visibles",
+    retrieve="Un porteur de projet",
 )
 class ProjectCarrierViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
     model = ProjectCarrier
-    queryset = ProjectCarrier.objects.none()
     serializer_class = s.ProjectCarrierSerializer
     filterset_class = id_filterset(ProjectCarrier, ["project", "organisation"], {"role": CarrierRole.choices})
     ordering_fields = ["updated_at", "created_at", "id", "role"]
@@ -132,38 +117,34 @@ class ProjectCarrierViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
         return queryset.select_related("organisation")
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Actions des projets visibles", responses={200: s.ActionSerializer(many=True), **ERROR_RESPONSES}),
-    retrieve=extend_schema(summary="Une action de projet", responses={200: s.ActionSerializer, **ERROR_RESPONSES}),
+@documented(
+    list="Actions des projets visibles",
+    retrieve="Une action de projet",
 )
 class ActionViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
     model = Action
-    queryset = Action.objects.none()
     serializer_class = s.ActionSerializer
     filterset_class = id_filterset(Action, ["project", "partner"])
     ordering_fields = ["updated_at", "created_at", "id", "title"]
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Objectifs annuels des projets visibles", responses={200: s.ProjectTargetSerializer(many=True), **ERROR_RESPONSES}),
-    retrieve=extend_schema(summary="Un objectif annuel", responses={200: s.ProjectTargetSerializer, **ERROR_RESPONSES}),
+@documented(
+    list="Objectifs annuels des projets visibles",
+    retrieve="Un objectif annuel",
 )
 class ProjectTargetViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
     model = ProjectTarget
-    queryset = ProjectTarget.objects.none()
     serializer_class = s.ProjectTargetSerializer
     filterset_class = id_filterset(ProjectTarget, ["project"])
     ordering_fields = ["updated_at", "created_at", "id", "year", "households"]
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Lignes budgétaires des projets visibles, avec le total dépensé",
-                       responses={200: s.BudgetLineSerializer(many=True), **ERROR_RESPONSES}),
-    retrieve=extend_schema(summary="Une ligne budgétaire", responses={200: s.BudgetLineSerializer, **ERROR_RESPONSES}),
+@documented(
+    list="Lignes budgétaires des projets visibles, avec le total dépensé",
+    retrieve="Une ligne budgétaire",
 )
 class BudgetLineViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
     model = BudgetLine
-    queryset = BudgetLine.objects.none()
     serializer_class = s.BudgetLineSerializer
     filterset_class = id_filterset(BudgetLine, ["project", "action"], {"kind": BudgetKind.choices})
     ordering_fields = ["updated_at", "created_at", "id", "year", "kind", "planned"]
@@ -172,18 +153,14 @@ class BudgetLineViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
         return with_spent(queryset)
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Financements des projets visibles (demandé, accordé, reçu)",
-                       responses={200: s.FundingSerializer(many=True), **ERROR_RESPONSES}),
-    retrieve=extend_schema(summary="Un financement", responses={200: s.FundingSerializer, **ERROR_RESPONSES}),
-    update=extend_schema(summary="Enregistrer la décision d'un financement", parameters=[IF_MATCH],
-                         responses={200: s.FundingSerializer, **WRITE_RESPONSES}),
-    partial_update=extend_schema(summary="Modifier une partie d'un financement", parameters=[IF_MATCH],
-                                 responses={200: s.FundingSerializer, **WRITE_RESPONSES}),
+@documented(
+    list="Financements des projets visibles (demandé, accordé, reçu)",
+    retrieve="Un financement",
+    update="Enregistrer la décision d'un financement",
+    partial_update="Modifier une partie d'un financement",
 )
 class FundingViewSet(ListMixin, RetrieveMixin, UpdateMixin, ScopedViewSet):
     model = Funding
-    queryset = Funding.objects.none()
     serializer_class = s.FundingSerializer
     filterset_class = id_filterset(
         Funding, ["project", "funder"], {"programme": FunderProgramme.choices, "decision": FundingDecision.choices}
@@ -198,15 +175,13 @@ class FundingViewSet(ListMixin, RetrieveMixin, UpdateMixin, ScopedViewSet):
         return services.funding_update(actor=self.actor, funding=obj, changes=data, version=version)
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Paiements des projets visibles (versements des financeurs, reversements aux partenaires)",
-                       responses={200: s.PaymentSerializer(many=True), **ERROR_RESPONSES}),
-    retrieve=extend_schema(summary="Un paiement", responses={200: s.PaymentSerializer, **ERROR_RESPONSES}),
-    create=extend_schema(summary="Enregistrer un paiement (porteurs du projet)", responses={201: s.PaymentSerializer, **ERROR_RESPONSES}),
+@documented(
+    list="Paiements des projets visibles (versements des financeurs, reversements aux partenaires)",
+    retrieve="Un paiement",
+    create="Enregistrer un paiement (porteurs du projet)",
 )
 class PaymentViewSet(ListMixin, RetrieveMixin, CreateMixin, ScopedViewSet):
     model = Payment
-    queryset = Payment.objects.none()
     serializer_class = s.PaymentSerializer
     filterset_class = id_filterset(Payment, ["project", "funding", "payer", "payee"], {"kind": PaymentKind.choices})
     ordering_fields = ["updated_at", "created_at", "id", "paid_on", "amount", "kind"]
@@ -218,15 +193,13 @@ class PaymentViewSet(ListMixin, RetrieveMixin, CreateMixin, ScopedViewSet):
         )
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Dépenses des projets visibles", responses={200: s.ExpenseSerializer(many=True), **ERROR_RESPONSES}),
-    retrieve=extend_schema(summary="Une dépense", responses={200: s.ExpenseSerializer, **ERROR_RESPONSES}),
-    create=extend_schema(summary="Enregistrer une dépense sur une ligne budgétaire (porteurs du projet)",
-                         responses={201: s.ExpenseSerializer, **ERROR_RESPONSES}),
+@documented(
+    list="Dépenses des projets visibles",
+    retrieve="Une dépense",
+    create="Enregistrer une dépense sur une ligne budgétaire (porteurs du projet)",
 )
 class ExpenseViewSet(ListMixin, RetrieveMixin, CreateMixin, ScopedViewSet):
     model = Expense
-    queryset = Expense.objects.none()
     serializer_class = s.ExpenseSerializer
     filterset_class = id_filterset(Expense, ["project", "budget_line"])
     ordering_fields = ["updated_at", "created_at", "id", "spent_on", "amount"]
@@ -238,15 +211,12 @@ class ExpenseViewSet(ListMixin, RetrieveMixin, CreateMixin, ScopedViewSet):
         )
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Réunions de comité des projets visibles (sans relevé de conclusions)",
-                       responses={200: s.CommitteeMeetingSerializer(many=True), **ERROR_RESPONSES}),
-    retrieve=extend_schema(summary="Une réunion de comité (le relevé de conclusions pour les porteurs seulement)",
-                           responses={200: s.CommitteeMeetingDetailSerializer, **ERROR_RESPONSES}),
+@documented(
+    list="Réunions de comité des projets visibles (sans relevé de conclusions)",
+    retrieve="Une réunion de comité (le relevé de conclusions pour les porteurs seulement)",
 )
 class CommitteeMeetingViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
     model = CommitteeMeeting
-    queryset = CommitteeMeeting.objects.none()
     serializer_class = s.CommitteeMeetingSerializer
     serializer_classes = {"retrieve": s.CommitteeMeetingDetailSerializer}
     filterset_class = id_filterset(CommitteeMeeting, ["project"], {"kind": CommitteeKind.choices})
@@ -260,15 +230,12 @@ class CommitteeDecisionFilterSet(id_filterset(CommitteeDecision, ["meeting"])):
     project = django_filters.NumberFilter(field_name="meeting__project_id")
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Décisions de comité des projets visibles (dates seulement)",
-                       responses={200: s.CommitteeDecisionSerializer(many=True), **ERROR_RESPONSES}),
-    retrieve=extend_schema(summary="Une décision de comité (objet, texte et responsable pour les porteurs seulement)",
-                           responses={200: s.CommitteeDecisionDetailSerializer, **ERROR_RESPONSES}),
+@documented(
+    list="Décisions de comité des projets visibles (dates seulement)",
+    retrieve="Une décision de comité (objet, texte et responsable pour les porteurs seulement)",
 )
 class CommitteeDecisionViewSet(ListMixin, RetrieveMixin, ScopedViewSet):
     model = CommitteeDecision
-    queryset = CommitteeDecision.objects.none()
     serializer_class = s.CommitteeDecisionSerializer
     serializer_classes = {"retrieve": s.CommitteeDecisionDetailSerializer}
     filterset_class = CommitteeDecisionFilterSet

@@ -13,13 +13,22 @@ import os
 
 from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 
-from core.api.filters import id_filterset
 from core import access
-from core.api.viewsets import ERROR_RESPONSES, IF_MATCH, WRITE_RESPONSES, CreateMixin, ListMixin, RetrieveMixin, ScopedViewSet
+from core.api.filters import id_filterset
+from core.api.viewsets import (
+    ERROR_RESPONSES,
+    IF_MATCH,
+    WRITE_RESPONSES,
+    CreateMixin,
+    ListMixin,
+    RetrieveMixin,
+    ScopedViewSet,
+    documented,
+)
 from reporting import services
 from reporting.models import ReportKind, ReportRun, ReportScope, ReportStatus
 
@@ -38,15 +47,13 @@ class FileRenderer(BaseRenderer):
         return data if isinstance(data, bytes) else JSONRenderer().render(data)
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Exécutions de rapports visibles", responses={200: ReportRunSerializer(many=True), **ERROR_RESPONSES}),
-    retrieve=extend_schema(summary="Une exécution de rapport", responses={200: ReportRunSerializer, **ERROR_RESPONSES}),
-    create=extend_schema(summary="Demander un rapport (construit en arrière-plan)",
-                         responses={201: ReportRunSerializer, **ERROR_RESPONSES}),
+@documented(
+    list="Exécutions de rapports visibles",
+    retrieve="Une exécution de rapport",
+    create="Demander un rapport (construit en arrière-plan)",
 )
 class ReportRunViewSet(ListMixin, RetrieveMixin, CreateMixin, ScopedViewSet):
     model = ReportRun
-    queryset = ReportRun.objects.none()  # schema only: rows come from core.access.visible_to
     serializer_class = ReportRunSerializer
     serializer_classes = {"create": ReportRunRequestSerializer, "relaunch": ReportRunRelaunchSerializer}
     object_actions = {"relaunch": access.ADD}
