@@ -111,3 +111,60 @@ def suppress_row(counts: Sequence[int], *, with_total: bool = True, suppress: bo
         else:
             cells.append(shown(count))
     return cells, total_cell
+
+
+def _hidden(count: int, *, secondary: bool = False) -> Cell:
+    # "< 11" only when that is true of the whole count; a larger count hidden
+    # because of its small outside part reads "masqué".
+    return Cell(value=None, display=SMALL if (is_small(count) and not secondary) else MASKED, suppressed=True)
+
+
+def suppress_row_outside(
+    counts: Sequence[int], outside: Sequence[int], *, with_total: bool = True
+) -> tuple[list[Cell], Cell | None]:
+    """Like :func:`suppress_row`, for a viewer who works on some of the households counted.
+
+    ``outside[i]`` is the part of ``counts[i]`` that the viewer's
+    organisation does not work on (the viewer knows its own part, so a cell
+    gives ``count − own`` away): a cell is hidden when that part is 1 to
+    10, the total when the sum of those parts is; the complementary cell is
+    chosen among the cells with a non-zero outside part (hiding a cell the
+    viewer could recompute from its own files protects nothing).
+
+    ``outside == counts`` (national staff, funders) gives exactly the cells
+    of :func:`suppress_row`; ``outside`` all zero shows everything.
+    """
+    counts = [int(c) for c in counts]
+    outside = [int(o) for o in outside]
+    if len(counts) != len(outside) or any(o < 0 or o > c for c, o in zip(counts, outside)):
+        raise ValueError("each outside part must lie between 0 and its count")
+    total = sum(counts)
+    hidden = {i for i, o in enumerate(outside) if is_small(o)}
+    total_cell = None
+    if with_total:
+        total_cell = _hidden(total) if is_small(sum(outside)) else shown(total)
+    secondary: set[int] = set()
+    if with_total and len(hidden) == 1 and not total_cell.suppressed:
+        candidates = [(outside[i], counts[i], i) for i in range(len(counts)) if i not in hidden and outside[i] > 0]
+        if candidates:
+            secondary.add(min(candidates)[2])
+        else:  # cannot happen (the total's outside part would be small), but never leak
+            total_cell = _hidden(total)
+    cells = []
+    for i, count in enumerate(counts):
+        if i in hidden:
+            cells.append(_hidden(count))
+        elif i in secondary:
+            cells.append(_hidden(count, secondary=True))
+        else:
+            cells.append(shown(count))
+    return cells, total_cell
+
+
+def cell_outside(count: int | None, outside: int | None) -> Cell:
+    """One count on its own for a viewer who works on part of it (``outside``: the rest)."""
+    if count is None:
+        return Cell(value=None, display="—")
+    if is_small(outside):
+        return _hidden(count)
+    return shown(count)

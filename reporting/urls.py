@@ -1,6 +1,11 @@
 """Pages of the reporting app (dashboards, report runs)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "reporting"
-urlpatterns: list = []
+urlpatterns = [
+    path("tableau-de-bord/", views.dashboard, name="dashboard"),
+    path("tableau-de-bord/projet/<int:pk>/", views.project_dashboard, name="project_dashboard"),
+]

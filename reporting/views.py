@@ -7,14 +7,21 @@ sends each role to its home page lives here.
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from core import access
 from core.access import actor_of
+from core.views import scoped_object
 from households.views import home as household_homes
 from housing.views import home as landlord_homes
 from partners import acting
 from partners.models import OrganisationKind
+from projects.models import Project
+
+from . import dashboards
+from .filtersets import DashboardFilterSet
 
 LANDLORD_KINDS = {OrganisationKind.LANDLORD, OrganisationKind.LANDLORD_GROUP}
 
@@ -38,72 +45,72 @@ def home(request):
 
 
 def programme_home(request):
-    """National staff and funders: programme figures over the projects the actor may see.
+    """National staff and funders land on the national dashboard."""
+    return _dashboard(request, kind="national")
 
-    Projects, planned targets and money are shown as they are; households
-    actually supported go through ``core.privacy`` (1 to 10 → "< 11", with
-    complementary suppression in the column and its total). No household
-    row. The dashboards of the reporting issue will grow from here.
-    """
-    from django.db.models import Count, Q, Sum
-    from django.shortcuts import render
 
-    from core import privacy
-    from projects.models import Category, Funding, FundingDecision, FunderProgramme, Project, ProjectStatus
-
+@login_required
+def dashboard(request):
+    """"Tableau de bord": national for national staff and funders, else the acting organisation's."""
     actor = actor_of(request)
-    projects = access.visible_to(actor, Project).order_by()
-    by_category = {
-        row["category"]: row
-        for row in projects.values("category").annotate(
-            projects=Count("id"),
-            targets=Sum("target_households"),
-            in_progress=Count("id", filter=Q(status=ProjectStatus.IN_PROGRESS)),
-        )
-    }
-    # A separate query: joining the measures would multiply the sums above.
-    supported = dict(
-        projects.values("category").annotate(n=Count("measures__household", distinct=True)).values_list("category", "n")
+    if not actor.acts_for_an_organisation:
+        return redirect("partners:account")
+    if actor.role == access.PLATFORM_ADMIN:
+        raise Http404
+    return _dashboard(request, kind="national" if actor.aggregate_only else "organisation")
+
+
+@scoped_object("projects.Project")
+def project_dashboard(request, project):
+    """The dashboard of one project the actor may see (another organisation's project: 404)."""
+    return _dashboard(request, kind="project", project=project)
+
+
+def _dashboard(request, *, kind: str, project: Project | None = None):
+    """Figures from the rollup tables (reporting.dashboards), filtered by DashboardFilterSet.
+
+    National staff and funders see every household count through the
+    small-count suppression; an organisation sees the households it works on
+    as they are (DESIGN.md §3).
+    """
+    actor = actor_of(request)
+    visible = access.visible_to(actor, Project)
+    if project is not None:
+        visible = visible.filter(pk=project.pk)
+    years, default_year = dashboards.years_of(actor, visible)
+    data = request.GET.copy()
+    if not data.get("year"):
+        data["year"] = str(default_year)
+    filters = DashboardFilterSet(data, queryset=visible, request=request, years=years)
+    status = 200
+    if filters.is_valid():
+        projects, year = filters.qs, int(filters.form.cleaned_data.get("year") or default_year)
+    else:
+        projects, year, status = visible, default_year, 400
+    if project is not None:
+        for name in ("session", "funder", "category"):
+            filters.form.fields.pop(name, None)
+    scope = dashboards.Scope(
+        actor=actor, projects=projects, year=year, own_organisation_id=None if actor.aggregate_only else actor.organisation_id
     )
-    cells, supported_total = privacy.suppress_row([supported.get(code, 0) for code, _ in Category.choices])
-    categories = [
-        {
-            "code": code,
-            "label": label,
-            "projects": by_category.get(code, {}).get("projects", 0),
-            "in_progress": by_category.get(code, {}).get("in_progress", 0),
-            "targets": by_category.get(code, {}).get("targets") or 0,
-            "supported": cell,
-        }
-        for (code, label), cell in zip(Category.choices, cells)
-    ]
-    status_counts = dict(projects.values("status").annotate(n=Count("id")).values_list("status", "n"))
-    statuses = [{"code": code, "label": label, "projects": status_counts.get(code, 0)} for code, label in ProjectStatus.choices]
-    fundings = access.visible_to(actor, Funding).order_by()
-    money = {
-        row["programme"]: row
-        for row in fundings.values("programme").annotate(
-            granted=Sum("amount_awarded", filter=Q(decision=FundingDecision.GRANTED)),
-            grants=Count("id", filter=Q(decision=FundingDecision.GRANTED)),
-            funded_projects=Count("project", distinct=True, filter=Q(decision=FundingDecision.GRANTED)),
-            pending=Sum("amount_requested", filter=Q(decision=FundingDecision.REQUESTED)),
-        )
-    }
-    programmes = [
-        {"code": code, "label": label, **{k: money.get(code, {}).get(k) or 0 for k in ("granted", "grants", "funded_projects", "pending")}}
-        for code, label in FunderProgramme.choices
-        if code in money
-    ]
+    figures = dashboards.build(scope)
+    if project is not None:
+        figures["targets"] = dashboards.target_progress(actor, project, own=figures["own_every_year"])
+    if kind == "national":
+        title = _("Programme 10 000 logements accompagnés")
+    elif kind == "organisation":
+        title = _("Tableau de bord — %(organisation)s") % {"organisation": acting.acting_membership(request).organisation}
+    else:
+        title = _("Tableau de bord du projet %(number)s") % {"number": project.number}
     context = {
+        "kind": kind,
+        "title": title,
+        "project": project,
         "is_funder": actor.role == access.FUNDER,
-        "categories": categories,
-        "statuses": statuses,
-        "programmes": programmes,
-        "project_total": sum(row["projects"] for row in categories),
-        "in_progress_total": status_counts.get(ProjectStatus.IN_PROGRESS, 0),
-        "target_total": sum(row["targets"] for row in categories),
-        "supported_total": supported_total,
-        "granted_total": sum((row["granted"] for row in programmes), 0),
-        "pending_total": sum((row["pending"] for row in programmes), 0),
+        "filters": filters,
+        "listing": {"is_filtered": any(request.GET.get(name) for name in ("session", "funder", "category", "year"))},
+        "clear_url": request.path,
+        "d": figures,
     }
-    return render(request, "reporting/programme_home.html", context)
+    template = "reporting/programme_home.html" if kind == "national" else "reporting/dashboard.html"
+    return render(request, template, context, status=status)
