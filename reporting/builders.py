@@ -2,9 +2,11 @@
 
 ``reporting.tasks.build_report`` looks the run's kind up in :data:`BUILDERS`
 and stores what the builder returns. A builder reads the rollup tables only
-(``reporting.models``), never the raw visit log. The funding and outcome
-builders of issue 8 register here later; today the ``indicators`` kind
-writes a CSV of the rollup figures of the run's scope and period.
+(``reporting.models``), never the raw visit log. The ``indicators`` kind
+writes a CSV of the rollup figures of the run's scope and period; the
+``funding`` and ``outcome`` kinds (issue 8, points 2 and 3) are described
+in ``reporting.reports`` and rendered to CSV, XLSX or PDF by
+``reporting.render`` (end of this module).
 """
 
 from __future__ import annotations
@@ -304,3 +306,30 @@ def indicators_csv(run: ReportRun) -> BuiltFile:
 
     name = f"indicateurs-{run.scope}-{start:%Y%m%d}-{end:%Y%m%d}-{run.pk}.csv"
     return BuiltFile(name=name, content=sheet.render())
+
+
+# --------------------------------------------------------------------------
+# The funding and outcome reports (issue 8, points 2 and 3)
+# --------------------------------------------------------------------------
+# Each describes its report once (``reporting.render.Report``: sections of
+# typed cells) in ``reporting.reports``; the run's ``parameters["format"]``
+# ("xlsx" by default, "csv", "pdf", or several: one ZIP holding one file
+# per format) chooses the renderers.
+
+from . import render as _render  # noqa: E402  (the report modules import the scope helpers above)
+from .reports import funding as _funding, outcome as _outcome  # noqa: E402
+
+
+def _report_builder(describe: Callable[[ReportRun], _render.Report]) -> Builder:
+    def build(run: ReportRun) -> BuiltFile:
+        formats = _render.requested_formats(run.parameters)  # an unknown format fails before any query
+        name, content = _render.render_files(describe(run), formats)
+        return BuiltFile(name=name, content=content)
+
+    build.__name__ = build.__qualname__ = f"{describe.__module__.rsplit('.', 1)[-1]}_report"
+    build.__doc__ = describe.__doc__
+    return build
+
+
+funding_report = register(ReportKind.FUNDING)(_report_builder(_funding.build_report))
+outcome_report = register(ReportKind.OUTCOME)(_report_builder(_outcome.build_report))

@@ -23,7 +23,7 @@ from partners.models import Organisation, OrganisationKind
 from projects.access import visible_projects
 from projects.models import Project
 
-from . import builders
+from . import builders, render
 from .models import (
     MeasureFact,
     ProjectYear,
@@ -96,6 +96,10 @@ def report_run_request(
         errors["kind"] = [_("Ce type de rapport n'est pas encore disponible.")]
     if period_start and period_end and period_end < period_start:
         errors["period_end"] = [_("La fin de période doit suivre son début.")]
+    try:
+        render.requested_formats(parameters)
+    except ValueError as error:
+        errors["parameters"] = [str(error)]
     if errors:
         raise ValidationError(errors)
     run = ReportRun(

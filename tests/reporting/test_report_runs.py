@@ -231,17 +231,19 @@ def test_scheduled_runs_of_the_period_are_created_once_per_scope_entity(caseload
     rollups.rebuild(now=NOW)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         created = services.report_runs_schedule(frequency="yearly", scope=ReportScope.PROJECT, today=D(2025, 1, 2))
+    # One run of every kind that has a builder (funding, outcome, indicators) per scope entity.
     assert [(run.kind, run.project_id, run.period_start, run.period_end, run.status) for run in created] == [
-        (ReportKind.INDICATORS, caseload["project"].pk, D(2024, 1, 1), D(2024, 12, 31), ReportStatus.PENDING)]
+        (kind, caseload["project"].pk, D(2024, 1, 1), D(2024, 12, 31), ReportStatus.PENDING)
+        for kind in (ReportKind.FUNDING, ReportKind.OUTCOME, ReportKind.INDICATORS)]
     assert len(callbacks) == 1
     assert services.report_runs_schedule(frequency="yearly", scope=ReportScope.PROJECT, today=D(2025, 1, 20)) == []
     monthly = services.report_runs_schedule(frequency="monthly", scope=ReportScope.DEPARTEMENT, today=D(2024, 4, 1))
-    assert [(run.departement, run.period_start, run.period_end) for run in monthly] == [("69", D(2024, 3, 1), D(2024, 3, 31))]
+    assert [(run.departement, run.period_start, run.period_end) for run in monthly] == [("69", D(2024, 3, 1), D(2024, 3, 31))] * 3
     funders = services.report_runs_schedule(frequency="yearly", scope=ReportScope.FUNDER, today=D(2025, 1, 2))
-    assert [run.organisation for run in funders] == [caseload["state"]]
+    assert [run.organisation for run in funders] == [caseload["state"]] * 3
     associations = services.report_runs_schedule(frequency="yearly", scope=ReportScope.ASSOCIATION, today=D(2025, 1, 2))
-    assert [run.organisation for run in associations] == [caseload["association"]]
-    assert len(services.report_runs_schedule(frequency="monthly", scope=ReportScope.NATIONAL, today=D(2025, 1, 2))) == 1
+    assert [run.organisation for run in associations] == [caseload["association"]] * 3
+    assert len(services.report_runs_schedule(frequency="monthly", scope=ReportScope.NATIONAL, today=D(2025, 1, 2))) == 3
 
 
 def test_the_beat_schedule_is_registered_in_the_database(db):
@@ -285,3 +287,14 @@ def test_the_indicators_csv_builds_for_every_scope(caseload, media, scope):
     assert figures[("Ménages", "Ménages accompagnés", "")] == expected_supported
     assert figures[("Contacts", "Contacts réalisés", "")] == "2"  # March 2024 only
     assert figures[("Budget (années civiles de la période)", "Prévu (€)", "Total")] == "25000,00"
+
+
+def test_an_unknown_file_format_is_refused_when_the_run_is_requested(caseload):
+    with pytest.raises(ValidationError) as excinfo:
+        services.report_run_request(
+            actor=actor(caseload["people"]["lead"]), kind=ReportKind.FUNDING, scope=ReportScope.ASSOCIATION,
+            organisation=caseload["association"], period_start=D(2024, 1, 1), period_end=D(2024, 12, 31),
+            parameters={"format": "docx"},
+        )
+    assert "docx" in excinfo.value.message_dict["parameters"][0]
+    assert not ReportRun.objects.filter(kind=ReportKind.FUNDING).exists()
