@@ -24,4 +24,5 @@ urlpatterns = [
     path("", include("housing.urls")),
     path("", include("projects.urls")),
     path("", include("reporting.urls")),
+    path("", include("core.urls")),
 ]

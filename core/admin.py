@@ -490,3 +490,4 @@ class UserAdmin(DjangoUserAdmin):
 
 # The audit log's read-only admin lives in its own module.
 from . import audit_admin  # noqa: E402,F401
+from . import export_admin  # noqa: E402,F401

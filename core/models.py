@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -156,3 +158,61 @@ class AuditLog(models.Model):
     def __str__(self) -> str:
         target = f"{self.model_label} {self.object_id}".strip()
         return f"{self.get_action_display()} {target}".strip()
+
+
+class ExportJob(models.Model):
+    """A list export built in the background (above ``EXPORT_BACKGROUND_ROWS`` rows; ``core.exports``).
+
+    Private to whoever asked for it, acting through one membership (plain
+    integers, like the audit log: ``core`` has no foreign key to
+    ``partners``). The page and the file are reached by an unguessable
+    ``token``; another user, or the same user acting for another
+    organisation, gets a 404. The file expires after
+    ``EXPORT_FILE_TTL_HOURS``.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("en attente")
+        RUNNING = "running", _("en cours")
+        DONE = "done", _("prêt")
+        FAILED = "failed", _("échec")
+        EXPIRED = "expired", _("expiré")
+
+    class Format(models.TextChoices):
+        CSV = "csv", _("CSV")
+        XLSX = "xlsx", _("Excel")
+
+    token = models.UUIDField(_("jeton"), default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey("core.User", verbose_name=_("demandé par"), on_delete=models.CASCADE, related_name="export_jobs")
+    membership_id = models.BigIntegerField(_("identifiant du rattachement"))
+    organisation_id = models.BigIntegerField(_("identifiant de l'organisation"))
+    role = models.CharField(_("rôle"), max_length=32, blank=True)
+    list_name = models.CharField(_("liste"), max_length=50)
+    title = models.CharField(_("intitulé"), max_length=200)
+    builder = models.CharField(_("constructeur"), max_length=200, help_text=_("Fonction de l'application qui décrit la liste."))
+    parameters = models.JSONField(_("paramètres"), default=dict, blank=True)
+    format = models.CharField(_("format"), max_length=4, choices=Format.choices)
+    status = models.CharField(_("état"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    progress = models.PositiveSmallIntegerField(_("avancement (%)"), default=0)
+    total_rows = models.PositiveIntegerField(_("lignes prévues"), default=0)
+    row_count = models.PositiveIntegerField(_("lignes écrites"), null=True, blank=True)
+    file = models.FileField(_("fichier"), upload_to="exports/%Y/%m/", blank=True)
+    error = models.TextField(_("erreur"), blank=True)
+    created_at = models.DateTimeField(_("demandé le"), default=timezone.now, db_index=True, editable=False)
+    started_at = models.DateTimeField(_("démarré le"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("terminé le"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expire le"), null=True, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("export de liste")
+        verbose_name_plural = _("exports de listes")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "membership_id", "-created_at"], name="exportjob_owner_idx")]
+        default_permissions = ("view", "delete")  # jobs are made by core.exports only
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.get_format_display()}, {self.get_status_display()})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.EXPIRED)

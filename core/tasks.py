@@ -13,3 +13,19 @@ def purge_audit_log() -> int:
     from core import audit
 
     return audit.purge_expired()
+
+
+@shared_task(name="core.build_export")
+def build_export(job_id: int) -> None:
+    """Build the file of a list export asked above EXPORT_BACKGROUND_ROWS rows (core.exports)."""
+    from core import exports
+
+    exports.build_job(job_id)
+
+
+@shared_task(name="core.purge_exports")
+def purge_exports() -> int:
+    """Delete the files of expired list exports; returns how many jobs expired."""
+    from core import exports
+
+    return exports.purge_expired()

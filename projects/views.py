@@ -15,9 +15,10 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from core import access, privacy
+from core import access, exports, privacy
 from core.access import actor_of
 from core.lists import build_listing
 from core.views import scoped_object
@@ -25,7 +26,7 @@ from core.views import scoped_object
 from . import selectors
 from .access import is_carrier
 from .filtersets import ProjectFilterSet
-from .models import FundingDecision, Project, ProjectStatus
+from .models import Category, FundingDecision, Project, ProjectStatus
 
 #: Badge class of each project status.
 STATUS_BADGES = {
@@ -39,17 +40,46 @@ STATUS_BADGES = {
 HUNDRED = Decimal(100)
 
 
-@login_required
-@require_GET
-def project_list(request):
-    actor = actor_of(request)
-    listing = build_listing(
+def _project_listing(request):
+    return build_listing(
         request,
-        selectors.project_list(actor),
+        selectors.project_list(actor_of(request)),
         sorts=selectors.PROJECT_SORTS,
         default_sort="numero",
         filterset_class=ProjectFilterSet,
     )
+
+
+@exports.builder
+def project_export(request) -> exports.Table:
+    """The project list as a file: same rows, filters and sort (projects, targets and money are never suppressed)."""
+    listing = _project_listing(request)
+    category, status = exports.label_of(Category.choices), exports.label_of(ProjectStatus.choices)
+    Column = exports.Column
+    columns = [
+        Column(_("N°"), "number", width=10),
+        Column(_("Intitulé"), "title", width=48),
+        Column(_("Catégorie"), lambda p: category(p.category), width=34),
+        Column(_("Statut"), lambda p: status(p.status), width=12),
+        Column(_("Session"), "session__name", width=16),
+        Column(_("Bailleur porteur"), "lead_landlord__name", width=30),
+        Column(_("Début"), "starts_on", exports.DATE, width=12),
+        Column(_("Ménages visés"), "target_households", exports.INTEGER, width=10),
+        Column(_("Financement accordé"), "funding_total", exports.MONEY, width=16),
+    ]
+    return exports.Table(
+        name="projects", title=_("Projets"), queryset=listing.page.paginator.object_list, columns=columns,
+        total=listing.total, parameters=exports.listing_parameters(request),
+    )
+
+
+@login_required
+@require_GET
+def project_list(request):
+    fmt = exports.requested_format(request)
+    if fmt:
+        return exports.respond(request, project_export, fmt)
+    listing = _project_listing(request)
     for project in listing.rows:
         project.status_badge = STATUS_BADGES.get(project.status, "")
     return render(request, "projects/project_list.html", {"listing": listing, "filters": listing.filterset})

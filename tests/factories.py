@@ -28,7 +28,7 @@ from django.db.models import Max
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from core.models import User
+from core.models import ExportJob, User
 from households import models as hh
 from housing import models as ho
 from partners.models import ApiToken, ApiTokenScope, Membership, Organisation, OrganisationKind, Partnership, Role
@@ -827,5 +827,25 @@ class AuditLogFactory(DjangoModelFactory):
     action = "view"
     model_label = "households.Household"
     object_id = factory.Sequence(str)
+
+
+class ExportJobFactory(DjangoModelFactory):
+    """A list export asked by a caseworker above the threshold, waiting for its build."""
+
+    class Meta:
+        model = ExportJob
+        exclude = ("membership",)
+
+    membership = factory.SubFactory(MembershipFactory, role=Role.CASEWORKER)
+    user = factory.SelfAttribute("membership.user")
+    membership_id = factory.SelfAttribute("membership.pk")
+    organisation_id = factory.SelfAttribute("membership.organisation_id")
+    role = factory.SelfAttribute("membership.role")
+    list_name = "households"
+    title = "Ménages"
+    builder = "households.views.file.household_export"
+    parameters = factory.LazyFunction(lambda: {"query": "tri=nom", "kwargs": {}, "path": "/menages/"})
+    format = ExportJob.Format.XLSX
+    total_rows = 12000
 
 from tests.reporting.factories import *  # noqa: E402,F401,F403 (the rollup tables' factories)

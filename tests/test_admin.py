@@ -155,6 +155,13 @@ def build_world(tag: str = "") -> dict:
         key_hash=sha256(tag.encode()).hexdigest(), expires_at=datetime(2030, 1, 1, tzinfo=UTC),
     )
     ReportRun.objects.create(kind="funding", scope="national", period_start=date(2015, 1, 1), period_end=date(2015, 12, 31))
+    from core.models import ExportJob
+
+    ExportJob.objects.create(
+        user=worker, membership_id=membership.pk, organisation_id=association.pk, role=membership.role,
+        list_name="households", title="Ménages", builder="households.views.file.household_export",
+        parameters={"query": "", "kwargs": {}, "path": "/menages/"}, format="xlsx", total_rows=12000,
+    )
     from reporting import rollups
 
     rollups.rebuild()  # one row of every rollup table

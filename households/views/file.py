@@ -27,14 +27,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from core import access, audit
+from core import access, audit, exports
 from core.access import CHANGE, ORG_ADMIN, actor_of
 from core.forms import CONFLICT_MESSAGE
 from core.lists import build_listing
 from core.services import VersionConflict
 from core.views import edit_object, field_display, scoped_object
 from partners.acting import acting_membership
-from partners.models import OrganisationKind
+from partners.models import Organisation, OrganisationKind
 
 from .. import selectors, services
 from ..filtersets import HouseholdFilterSet
@@ -48,7 +48,7 @@ from ..forms import (
     PhaseForm,
     ReviewForm,
 )
-from ..models import Phase
+from ..models import ContactKind, ContactStatus, Household, Intensity, Outcome, Phase
 
 LANDLORD_KINDS = (OrganisationKind.LANDLORD, OrganisationKind.LANDLORD_GROUP)
 
@@ -78,15 +78,55 @@ def _tenancy_side(request: HttpRequest) -> bool:
 # --------------------------------------------------------------------------
 
 
-@login_required
-def household_list(request: HttpRequest) -> HttpResponse:
+def _household_listing(request: HttpRequest):
     actor = actor_of(request)
     households = selectors.household_list(actor)
     if not (actor.role == ORG_ADMIN and request.GET.get("archived") in ("on", "true", "1", "True")):
         households = households.filter(archived_at__isnull=True)
-    listing = build_listing(
+    return build_listing(
         request, households, sorts=LIST_SORTS, default_sort="nom", filterset_class=HouseholdFilterSet,
     )
+
+
+@exports.builder
+def household_export(request: HttpRequest) -> exports.Table:
+    """The household list as a file: the list's rows, filters and sort; the tenancy side for a landlord."""
+    actor = actor_of(request)
+    listing = _household_listing(request)
+    tenancy_side = Organisation.objects.filter(pk=actor.organisation_id, kind__in=LANDLORD_KINDS).exists()
+    phase, intensity, outcome = (exports.label_of(c) for c in (Phase.choices, Intensity.choices, Outcome.choices))
+    columns = [
+        exports.Column(_("N° de dossier"), "reference", width=14),
+        exports.Column(_("Ménage"), "display_name", width=28),
+        exports.Column(_("Projet"), "project__number", width=10),
+        exports.Column(_("Phase"), lambda h: phase(h.current_phase), width=22),
+        exports.Column(_("Intensité"), lambda h: intensity(h.current_intensity), width=12),
+        exports.Column(_("Issue"), lambda h: outcome(h.current_outcome), width=24),
+    ]
+    if not tenancy_side:
+        columns.append(exports.Column(
+            _("Référent"), lambda h: f"{h.referent_first_name or ''} {h.referent_last_name or ''}".strip(), width=22,
+        ))
+    columns += [
+        exports.Column(_("Dernier contact"), "last_contact", exports.DATE, width=14),
+        exports.Column(_("Prochain contact"), "next_contact", exports.DATE, width=14),
+    ]
+    if not tenancy_side:
+        columns.append(exports.Column(_("Fin du mandat"), "mandate_ends_on", exports.DATE, width=14))
+    if actor.role == ORG_ADMIN:
+        columns.append(exports.Column(_("Archivé le"), "archived_at", exports.DATE, width=14))
+    return exports.Table(
+        name="households", title=_("Ménages"), queryset=listing.page.paginator.object_list.select_related("project"),
+        columns=columns, total=listing.total, parameters=exports.listing_parameters(request), household_rows=True,
+    )
+
+
+@login_required
+def household_list(request: HttpRequest) -> HttpResponse:
+    fmt = exports.requested_format(request)
+    if fmt:
+        return exports.respond(request, household_export, fmt)
+    listing = _household_listing(request)
     return render(request, "households/list.html", {
         "listing": listing,
         "filters": listing.filterset.form,
@@ -107,14 +147,48 @@ def household_detail(request: HttpRequest, household) -> HttpResponse:
     })
 
 
+CONTACT_SORTS = {"date": ("occurred_on",), "type": ("kind", "-occurred_on")}
+
+
+@exports.builder
+def contacts_export(request: HttpRequest, household_id: int) -> exports.Table:
+    """A household's contacts as a file; the note only where the actor reads it (per measure, not per row)."""
+    actor = actor_of(request)
+    household = access.access(actor, Household, household_id)
+    listing = build_listing(
+        request, selectors.household_contacts(actor, household), sorts=CONTACT_SORTS, default_sort="-date",
+    )
+    rows = listing.page.paginator.object_list.select_related("author__user", "measure__organisation")
+    measure_ids = rows.order_by().values_list("measure_id", flat=True).distinct()
+    readable = selectors.contact_note_readability(actor, household, list(measure_ids))
+    kind, status = exports.label_of(ContactKind.choices), exports.label_of(ContactStatus.choices)
+    columns = [
+        exports.Column(_("Date"), "occurred_on", exports.DATE, width=12),
+        exports.Column(_("Type"), lambda c: kind(c.kind), width=24),
+        exports.Column(_("Statut"), lambda c: status(c.status), width=12),
+        exports.Column(_("Durée (minutes)"), "duration_minutes", exports.INTEGER, width=10),
+        exports.Column(_("Organisation"), lambda c: c.measure.organisation.name, width=28),
+        exports.Column(_("Auteur"), lambda c: c.author.user.get_full_name() if c.author else "", width=22),
+    ]
+    if any(readable.values()):  # protected: only the measure's team (or with consent)
+        columns.append(exports.Column(_("Note"), lambda c: c.note if readable.get(c.measure_id) else "", width=60))
+    return exports.Table(
+        name="household_contacts", title=_("Contacts du dossier %(reference)s") % {"reference": household.reference},
+        queryset=rows, columns=columns, total=listing.total, parameters=exports.listing_parameters(request),
+        household_rows=True,
+    )
+
+
 @scoped_object("households.Household")
 def household_contacts(request: HttpRequest, household) -> HttpResponse:
     """Every contact of a household, paginated (the file shows the last 20)."""
     actor = actor_of(request)
+    fmt = exports.requested_format(request)
+    if fmt:
+        return exports.respond(request, contacts_export, fmt, household_id=household.pk)
     audit.record_view(actor=actor, obj=household)
     listing = build_listing(
-        request, selectors.household_contacts(actor, household),
-        sorts={"date": ("occurred_on",), "type": ("kind", "-occurred_on")}, default_sort="-date",
+        request, selectors.household_contacts(actor, household), sorts=CONTACT_SORTS, default_sort="-date",
     )
     readable = selectors.contact_note_readability(actor, household, [c.measure_id for c in listing.rows])
     for contact in listing.rows:
