@@ -7,6 +7,6 @@ class ReportingConfig(AppConfig):
     verbose_name = _("Rapports")
 
     def ready(self) -> None:
-        from . import access
+        from . import access, catalogue  # noqa: F401 (catalogue registers its builder in reporting.builders)
 
         access.register()

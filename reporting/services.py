@@ -28,6 +28,7 @@ from .models import (
     MeasureFact,
     ProjectYear,
     ProjectYearFunding,
+    ReportKind,
     ReportRun,
     ReportScope,
     ReportStatus,
@@ -176,14 +177,22 @@ def scope_targets(scope: str, start: datetime.date, end: datetime.date) -> list[
     raise ValueError(f"unknown scope {scope!r}")
 
 
+def scheduled_kinds(frequency: str, scope: str) -> list[str]:
+    """Kinds built periodically: every kind with a builder; the catalogue once a year, national only."""
+    return [
+        kind for kind in builders.available_kinds()
+        if kind != ReportKind.CATALOGUE or (frequency == "yearly" and scope == ReportScope.NATIONAL)
+    ]
+
+
 def report_runs_schedule(*, frequency: str, scope: str, today: datetime.date | None = None) -> list[ReportRun]:
-    """Create (once) the pending runs of the period just ended for ``scope``, one per kind with a builder; enqueue them."""
+    """Create (once) the pending runs of the period just ended for ``scope``, one per scheduled kind; enqueue them."""
     today = today or timezone.localdate()
     start, end = previous_period(frequency, today)
     wanted = [
         ReportRun(kind=kind, scope=scope, period_start=start, period_end=end, parameters={"frequency": frequency}, **target)
         for target in scope_targets(scope, start, end)
-        for kind in builders.available_kinds()
+        for kind in scheduled_kinds(frequency, scope)
     ]
 
     def key(run: ReportRun) -> tuple:

@@ -137,6 +137,7 @@ def test_a_build_that_fails_once_then_succeeds(caseload, monkeypatch, media, ret
 
 def test_a_kind_without_builder_fails_at_once_with_a_french_error(db, media):
     run = f.ReportRunFactory(kind=ReportKind.CATALOGUE)
+    ReportRun.objects.filter(pk=run.pk).update(kind="bilan")  # a kind whose builder was withdrawn
     with pytest.raises(Exception, match="Aucun générateur"):
         build_report.apply(args=[run.pk])
     run.refresh_from_db()
@@ -179,7 +180,7 @@ def test_a_request_is_refused_with_french_field_errors(caseload):
     lead = actor(caseload["people"]["lead"])
     with pytest.raises(ValidationError) as excinfo:
         services.report_run_request(
-            actor=lead, kind=ReportKind.CATALOGUE, scope=ReportScope.NATIONAL, period_start=D(2024, 1, 1), period_end=D(2023, 1, 1),
+            actor=lead, kind="bilan", scope=ReportScope.NATIONAL, period_start=D(2024, 1, 1), period_end=D(2023, 1, 1),
         )
     errors = excinfo.value.message_dict
     assert errors["kind"] == ["Ce type de rapport n'est pas encore disponible."]
@@ -244,6 +245,9 @@ def test_scheduled_runs_of_the_period_are_created_once_per_scope_entity(caseload
     associations = services.report_runs_schedule(frequency="yearly", scope=ReportScope.ASSOCIATION, today=D(2025, 1, 2))
     assert [run.organisation for run in associations] == [caseload["association"]] * 3
     assert len(services.report_runs_schedule(frequency="monthly", scope=ReportScope.NATIONAL, today=D(2025, 1, 2))) == 3
+    # The catalogue: once a year, national only.
+    yearly = services.report_runs_schedule(frequency="yearly", scope=ReportScope.NATIONAL, today=D(2025, 1, 2))
+    assert sorted(run.kind for run in yearly) == sorted(["catalogue", "funding", "indicators", "outcome"])
 
 
 def test_the_beat_schedule_is_registered_in_the_database(db):
