@@ -259,6 +259,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Lists exported in CSV/XLSX: above this many rows the file is built in the background.
 EXPORT_BACKGROUND_ROWS = env.int("EXPORT_BACKGROUND_ROWS", default=10_000)
 EXPORT_FILE_TTL_HOURS = env.int("EXPORT_FILE_TTL_HOURS", default=24)
+# Days before a funder's report due date when the project's lead is reminded by e-mail.
+REPORT_REMINDER_DAYS = (30, 7, 1)
 
 # --------------------------------------------------------------------------
 # REST framework and OpenAPI
@@ -294,6 +296,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # 401 and 429 (with Retry-After) on every operation, and the one error shape as the body of every 4xx.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "core.api.schema.declare_common_responses"],
     "SWAGGER_UI_DIST": "SIDECAR",  # Swagger UI from /static/ (drf-spectacular-sidecar): the CSP forbids CDNs
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -26,3 +26,6 @@ urlpatterns = [
     path("", include("reporting.urls")),
     path("", include("core.urls")),
 ]
+
+# The site's 404 page, and the API's one error shape under /api/ (a URL that matches no route).
+handler404 = "core.api.exceptions.page_not_found"

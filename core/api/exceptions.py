@@ -12,7 +12,9 @@ others). Statuses: 400 invalid data or a field the caller may not write
 (``field_not_writable``, the field named), 401 no or bad credentials, 403 an
 action the role may not do, 404 an object the caller may not see (never a
 hint that it exists), 405, 409, 412 stale ``If-Match`` or version, 415,
-428 ``If-Match`` missing, 429 throttled (``Retry-After``).
+428 ``If-Match`` missing, 429 throttled (``Retry-After``). Errors are JSON
+even from a view that renders files, and :func:`page_not_found` gives the
+same 404 body to a URL under /api/ that matches no route.
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ import math
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views import defaults
 from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
@@ -94,8 +98,40 @@ def django_validation_errors(error: DjangoValidationError) -> dict:
     return {"non_field_errors": list(error.messages)}
 
 
+def page_not_found(request, exception=None):
+    """The site's ``handler404``: under /api/, a URL that matches no route answers in the one error shape.
+
+    (An id that is not one, ``/api/v1/goals/1.5/reviews/``, matches no route:
+    without this, an API client would get the site's HTML page.)
+    """
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("not_found", MESSAGES[404]), status=404, json_dumps_params={"ensure_ascii": False})
+    return defaults.page_not_found(request, exception)
+
+
+def _errors_in_json(context) -> None:
+    """An error is rendered as JSON even when the view renders something else (a file download).
+
+    The renderer chosen for the success (``?format=file``, a CSV) cannot
+    render the error body, and would label it with its own content type.
+    The browsable API keeps its own renderer.
+    """
+    request = context.get("request")
+    renderer = getattr(request, "accepted_renderer", None)
+    if renderer is not None and getattr(renderer, "format", None) not in {"json", "api"}:
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = JSONRenderer.media_type
+
+
 def handler(exc, context):
     """REST framework's exception handler, with the project's one error shape."""
+    response = _handle(exc, context)
+    if response is not None:
+        _errors_in_json(context)
+    return response
+
+
+def _handle(exc, context):
     if isinstance(exc, FieldsNotWritable):
         set_rollback()
         return error_response(400, "field_not_writable", _("Certains champs ne sont pas modifiables par vous."),

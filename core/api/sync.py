@@ -29,16 +29,33 @@ OVERLAP = datetime.timedelta(minutes=5)
 PARAM = "updated_since"
 
 
+#: Any moment before this one asks for every row (and leaves room for the overlap).
+FLOOR = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+
+
 def parse_since(value: str, name: str = PARAM) -> datetime.datetime:
+    """The moment of ``?updated_since=`` (or ``name``), in UTC; a 400 naming ``name`` if it is not one.
+
+    PostgreSQL accepts UTC offsets up to ±15:59 only, while ISO 8601 and
+    Python allow more: the moment is converted to UTC here so that any
+    parsable value is a valid query (never a database error). A moment
+    before 1970 is read as 1970 (no row is older), so that subtracting
+    :data:`OVERLAP` cannot leave Python's range.
+    """
     try:
         moment = parse_datetime(value.strip())
     except ValueError:
         moment = None
+    if moment is not None:
+        try:
+            if timezone.is_naive(moment):
+                moment = timezone.make_aware(moment)
+            moment = moment.astimezone(datetime.timezone.utc)
+        except (OverflowError, ValueError):
+            moment = None
     if moment is None:
         raise exceptions.ValidationError({name: [_("Date et heure ISO 8601 attendues (ex. 2026-01-31T08:00:00Z).")]})
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
-    return moment
+    return max(moment, FLOOR)
 
 
 class UpdatedSinceFilter(BaseFilterBackend):
