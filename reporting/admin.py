@@ -16,6 +16,7 @@ from .models import (
     ProjectYearBudget,
     ProjectYearFunding,
     ProjectYearPayment,
+    ReportReminder,
     ReportRun,
     RollupWatermark,
 )
@@ -140,3 +141,24 @@ class RollupWatermarkAdmin(RollupAdmin):
 
         rebuild_rollups.delay()
         self.message_user(request, _("Reconstruction des agrégats demandée."))
+
+
+@admin.register(ReportReminder)
+class ReportReminderAdmin(admin.ModelAdmin):
+    """Report-due reminders sent (written by the daily task only): read-only."""
+
+    list_display = ("funding", "due_on", "days_before", "sent_at")
+    list_filter = ("days_before",)
+    list_select_related = ("funding__project", "funding__funder")
+    search_fields = ("funding__project__number", "funding__funder__name")
+    date_hierarchy = "sent_at"
+    raw_id_fields = ("funding",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

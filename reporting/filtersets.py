@@ -14,9 +14,12 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from core import access
+from core.forms import DateInput
 from core.lists import fresh_filters
 from partners.models import Organisation
 from projects.models import Category, Funding, Project, Session
+
+from .models import ReportKind, ReportRun, ReportScope, ReportStatus
 
 
 class DashboardFilterSet(django_filters.FilterSet):
@@ -49,3 +52,29 @@ class DashboardFilterSet(django_filters.FilterSet):
 
     def filter_funder(self, queryset, name, value):
         return queryset.filter(Exists(Funding.objects.filter(project=OuterRef("pk"), funder=value)))
+
+
+class ReportRunFilterSet(django_filters.FilterSet):
+    """Filters of the list of report runs (``/rapports/``): kind, scope, status and period.
+
+    The period keeps the runs whose period overlaps the dates given. The
+    queryset is already restricted by ``core.access`` (the view's ``visible_to``).
+    """
+
+    kind = django_filters.ChoiceFilter(label=_("Rapport"), choices=ReportKind.choices, empty_label=_("Tous"))
+    scope = django_filters.ChoiceFilter(label=_("Périmètre"), choices=ReportScope.choices, empty_label=_("Tous"))
+    status = django_filters.ChoiceFilter(label=_("État"), choices=ReportStatus.choices, empty_label=_("Tous"))
+    period_after = django_filters.DateFilter(
+        label=_("Période à partir du"), field_name="period_end", lookup_expr="gte", widget=DateInput
+    )
+    period_before = django_filters.DateFilter(
+        label=_("Période jusqu'au"), field_name="period_start", lookup_expr="lte", widget=DateInput
+    )
+
+    class Meta:
+        model = ReportRun
+        fields = ["kind", "scope", "status", "period_after", "period_before"]
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        fresh_filters(self)

@@ -411,3 +411,33 @@ class RollupWatermark(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --------------------------------------------------------------------------
+# Report-due reminders (issue 8, point 1)
+# --------------------------------------------------------------------------
+
+
+class ReportReminder(models.Model):
+    """One reminder sent for a funding's compte rendu, ``days_before`` its due date.
+
+    Written by ``reporting.reminders`` in the same transaction as the sending,
+    so that a rerun of the daily task sends nothing twice. A due date moved
+    later gets its own reminders (``due_on`` is part of the key).
+    """
+
+    funding = models.ForeignKey("projects.Funding", verbose_name=_("financement"), on_delete=models.CASCADE, related_name="+")
+    due_on = models.DateField(_("compte rendu dû le"))
+    days_before = models.PositiveSmallIntegerField(_("jours avant l'échéance"))
+    sent_at = models.DateTimeField(_("envoyé le"))
+    recipients = ArrayField(models.CharField(max_length=254), verbose_name=_("destinataires"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("rappel de compte rendu")
+        verbose_name_plural = _("rappels de compte rendu")
+        ordering = ["-sent_at"]
+        default_permissions = ("view",)
+        constraints = [models.UniqueConstraint(fields=["funding", "due_on", "days_before"], name="report_reminder_once")]
+
+    def __str__(self) -> str:
+        return f"{self.funding_id} — J-{self.days_before} ({self.due_on:%d/%m/%Y})"

@@ -38,6 +38,12 @@ def schedule_definitions() -> list[dict]:
             "interval": {"every": 15, "period": "minutes"},
             "description": "Passe en échec les rapports « en cours » depuis plus longtemps que la limite des tâches.",
         },
+        {
+            "name": "Rapports : rappels des comptes rendus à remettre",
+            "task": "reporting.send_report_reminders",
+            "crontab": {"minute": "30", "hour": "7", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
+            "description": "Écrit aux porteurs de projet 30, 7 et 1 jours avant la date du compte rendu attendu par un financeur.",
+        },
     ]
     for scope in REPORT_SCOPES:
         definitions.append({

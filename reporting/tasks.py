@@ -141,3 +141,11 @@ def schedule_reports(frequency: str, scope: str) -> int:
     from . import services
 
     return len(services.report_runs_schedule(frequency=frequency, scope=scope))
+
+
+@shared_task(name="reporting.send_report_reminders")
+def send_report_reminders() -> int:
+    """Daily: e-mail the project leads whose compte rendu is due at J-30, J-7 or J-1 (each reminder once)."""
+    from . import reminders
+
+    return reminders.send_report_reminders()

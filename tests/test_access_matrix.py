@@ -19,6 +19,7 @@ import datetime
 
 import pytest
 from django.apps import apps
+from django.db.models import Q
 from django.http import Http404
 
 from core import access
@@ -116,6 +117,8 @@ def rows_owned_by(pair: dict, model) -> set[int]:
         return org_ids
     if label in SHARED_MODELS:
         return set()
+    if label == "reporting.ReportRun":  # a run has a project or an organisation
+        return set(everything.filter(Q(organisation_id__in=org_ids) | Q(project=pair["project"])).values_list("pk", flat=True))
     for path in ("project", "household__project", "measure__project", "goal__measure__project", "lease__unit__project",
                  "case__lease__unit__project", "unit__project", "from_lease__unit__project", "meeting__project",
                  "budget_line__project", "workshop__project"):
@@ -129,8 +132,6 @@ def rows_owned_by(pair: dict, model) -> set[int]:
         return set(everything.filter(landlord_id__in=org_ids).values_list("pk", flat=True))
     if label == "partners.ApiToken":
         return set(everything.filter(membership__organisation_id__in=org_ids).values_list("pk", flat=True))
-    if label == "reporting.ReportRun":
-        return set(everything.filter(organisation_id__in=org_ids).values_list("pk", flat=True))
     if label == "projects.Project":
         return {pair["project"].pk}
     raise AssertionError(f"no ownership path for {label}: extend rows_owned_by")

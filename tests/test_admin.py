@@ -162,6 +162,10 @@ def build_world(tag: str = "") -> dict:
         list_name="households", title="Ménages", builder="households.views.file.household_export",
         parameters={"query": "", "kwargs": {}, "path": "/menages/"}, format="xlsx", total_rows=12000,
     )
+    from reporting.models import ReportReminder
+
+    ReportReminder.objects.create(funding=funding, due_on=date(2015, 12, 31), days_before=30, sent_at=datetime(2015, 12, 1, tzinfo=UTC),
+                                  recipients=["cheffe@exemple.test"])
     from reporting import rollups
 
     rollups.rebuild()  # one row of every rollup table

@@ -28,14 +28,6 @@ PERSONAS = [*PAIR_ROLES, "national", "funder"]
 VIEWSETS = [(prefix, viewset) for prefix, viewset, _basename in router.registry]
 
 
-def owned(pair: dict, model) -> set[int]:
-    """The pair's rows (report runs belong to an organisation, not always to a project)."""
-    rows = rows_owned_by(pair, model)
-    if model._meta.label == "reporting.ReportRun":
-        rows |= set(model.objects.filter(organisation_id__in=[pair["landlord"].pk, pair["association"].pk]).values_list("pk", flat=True))
-    return rows
-
-
 def membership_of(world, persona):  # noqa: F811
     return world["a"]["people"][persona] if persona in PAIR_ROLES else world[persona]
 
@@ -85,7 +77,7 @@ def test_lists_and_details_follow_the_policy(world, persona):
 def check_reads(world, me, client, persona, prefix, model):  # noqa: F811
     expected = set(access.visible_to(me, model).values_list("pk", flat=True))
     assert list_ids(client, prefix) == expected, prefix
-    theirs = owned(world["b"], model) - owned(world["a"], model) - expected
+    theirs = rows_owned_by(world["b"], model) - rows_owned_by(world["a"], model) - expected
     if model._meta.label != "partners.Organisation" and persona in PAIR_ROLES:
         assert theirs, f"the world has no row of {model._meta.label} for pair B: the 404 check would be empty"
     for pk in sorted(theirs)[:2]:
@@ -107,8 +99,8 @@ def test_writes_follow_the_policy_and_the_other_pairs_objects_are_404(world, per
 def check_writes(world, me, client, prefix, viewset):  # noqa: F811
     model = viewset.model
     visible = set(access.visible_to(me, model).values_list("pk", flat=True))
-    theirs = sorted(owned(world["b"], model) - owned(world["a"], model) - visible)[:1]
-    mine = sorted(visible & owned(world["a"], model))[:1]
+    theirs = sorted(rows_owned_by(world["b"], model) - rows_owned_by(world["a"], model) - visible)[:1]
+    mine = sorted(visible & rows_owned_by(world["a"], model))[:1]
     manager = model._default_manager
     for method, suffix, action in object_writes(viewset):
         for pk in theirs:

@@ -17,6 +17,7 @@ from factory.django import DjangoModelFactory
 from reporting import models as rp
 
 __all__ = [
+    "ReportReminderFactory",
     "HouseholdMonthFactory",
     "MeasureFactFactory",
     "ProjectTargetProgressFactory",
@@ -159,3 +160,19 @@ class RollupWatermarkFactory(DjangoModelFactory):
     name = factory.Sequence(lambda n: f"repere-{n}")
     watermark = factory.LazyFunction(timezone.now)
     refreshed_at = factory.LazyFunction(timezone.now)
+
+
+class ReportReminderFactory(DjangoModelFactory):
+    """A J-30 reminder sent for a granted funding whose compte rendu is due on 31/07/2025."""
+
+    class Meta:
+        model = rp.ReportReminder
+
+    funding = factory.SubFactory(
+        "tests.factories.FundingFactory", decision="granted", amount_awarded=Decimal("60000"),
+        report_due_on=datetime.date(2025, 7, 31),
+    )
+    due_on = factory.SelfAttribute("funding.report_due_on")
+    days_before = 30
+    sent_at = factory.LazyFunction(timezone.now)
+    recipients = factory.LazyFunction(lambda: ["cheffe@exemple.test"])

@@ -14,6 +14,7 @@ from tests.test_constraints import violates
 pytestmark = pytest.mark.django_db
 
 COVERED = [
+    "report_reminder_once",
     "household_month_unique",
     "project_year_unique",
     "target_progress_unique",
@@ -75,3 +76,9 @@ def test_rollup_factories_save_side_by_side(factory_cls):
     assert first.pk != second.pk
     for obj in (first, second):
         obj.full_clean(validate_constraints=True)
+
+
+def test_one_reminder_per_funding_due_date_and_offset():
+    reminder = rf.ReportReminderFactory()
+    with violates("report_reminder_once"):
+        rf.ReportReminderFactory(funding=reminder.funding)
