@@ -12,14 +12,17 @@ Prints per endpoint: rows visible, median and 95th percentile of the
 default page (50 rows), and the number of SQL queries for a page of 1 row
 and of 500 rows (they must be equal: a page costs the same whatever its
 size). Then a full incremental sync of households and contacts (every
-page, then ``updated_since``). The throttle is lifted for the measurement;
-the tokens made are deleted at the end.
+page, then ``updated_since``), and a bulk upload of 1 000 contacts (rolled
+back). The throttle is lifted for the measurement; the tokens made are
+deleted at the end.
 """
 
 from __future__ import annotations
 
+import datetime
 import os
 import statistics
+import uuid
 import sys
 import time
 from pathlib import Path
@@ -33,7 +36,8 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from rest_framework.settings import api_settings  # noqa: E402
@@ -42,6 +46,7 @@ from config.api import router  # noqa: E402
 from core import access  # noqa: E402
 from core.access import Actor  # noqa: E402
 from core.models import User  # noqa: E402
+from households.contacts import my_measures  # noqa: E402
 from households.models import Household  # noqa: E402
 from partners.api_tokens import token_create  # noqa: E402
 from partners.models import ApiToken, Membership  # noqa: E402
@@ -94,8 +99,38 @@ def sync(client: Client, prefix: str) -> tuple[int, int, float, int]:
             latest = max(latest or row["updated_at"], row["updated_at"])
         url = body["next"]
     elapsed = time.perf_counter() - start
-    again = client.get(f"/api/v1/{prefix}/?page_size=500&updated_since={quote(latest)}").json() if latest else {"results": []}
-    return len(seen), pages, elapsed, len(again["results"])
+    again, url = 0, f"/api/v1/{prefix}/?page_size=500&updated_since={quote(latest)}" if latest else None
+    while url:
+        body = client.get(url).json()
+        again += len(body["results"])
+        url = body["next"]
+    return len(seen), pages, elapsed, again
+
+
+def bulk(email: str) -> tuple[int, float, int]:
+    """1 000 contacts on the persona's own measures in one request, rolled back: status, seconds, queries."""
+    user = User.objects.get(email=email)
+    membership = Membership.objects.filter(user=user, is_active=True).first()
+    actor = Actor(user=user, membership_id=membership.pk, organisation_id=membership.organisation_id, role=membership.role)
+    measures = list(my_measures(actor).filter(ended_on__isnull=True).values_list("pk", "identified_on")[:50])
+    today = timezone.localdate()
+    rows = [
+        {"client_uuid": str(uuid.uuid4()), "measure": pk, "kind": "phone", "duration_minutes": 10,
+         "occurred_on": max(identified, today - datetime.timedelta(days=i % 60)).isoformat()}
+        for i, (pk, identified) in ((i, measures[i % len(measures)]) for i in range(1000))
+    ]
+    token, clear = token_create(actor=actor, name="bench/api.py bulk", scope="read_write", days=30)
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {clear}")
+    try:
+        with transaction.atomic():
+            with CaptureQueriesContext(connection) as captured:
+                start = time.perf_counter()
+                response = client.post("/api/v1/contacts/bulk/", {"contacts": rows}, content_type="application/json")
+                elapsed = time.perf_counter() - start
+            transaction.set_rollback(True)
+    finally:
+        ApiToken.objects.filter(pk=token.pk).delete()
+    return response.status_code, elapsed, len(captured)
 
 
 def main() -> int:
@@ -120,7 +155,10 @@ def main() -> int:
         print("Full then incremental sync, caseworker (pages of 500):")
         for prefix in ("households", "contacts"):
             rows, pages, elapsed, again = sync(client, prefix)
-            print(f"  {prefix:<11} {rows:>6} rows in {pages:>3} pages, {elapsed:6.2f} s; updated_since the latest row: {again} row(s) again")
+            print(f"  {prefix:<11} {rows:>6} rows in {pages:>3} pages, {elapsed:6.2f} s; "
+                  f"updated_since the latest row: {again} row(s) again (changed within the 5-minute overlap)")
+        status, elapsed, count = bulk(PERSONAS["caseworker"])
+        print(f"\nBulk upload of 1 000 contacts (rolled back): {status} in {elapsed:.1f} s, {count} queries ({count / 1000:.1f} a row)")
         print(f"\n{unequal} endpoint(s) whose query count depends on the page size.")
     finally:
         ApiToken.objects.filter(pk__in=[token.pk for _c, _a, token in people.values()]).delete()
