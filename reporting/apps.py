@@ -7,6 +7,9 @@ class ReportingConfig(AppConfig):
     verbose_name = _("Rapports")
 
     def ready(self) -> None:
-        from . import access, catalogue  # noqa: F401 (catalogue registers its builder in reporting.builders)
+        from core.bootstrap import register_loader
+
+        from . import access, catalogue, rollups  # noqa: F401 (catalogue registers its builder in reporting.builders)
 
         access.register()
+        register_loader(40, "rollups", rollups.load_if_never_built)

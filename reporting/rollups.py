@@ -577,3 +577,18 @@ def refresh(*, changed_since: datetime.datetime | None = None, now: datetime.dat
 def table_counts() -> dict[str, int]:
     """Rows per rollup table (for the management command and the admin)."""
     return {model._meta.model_name: model.objects.count() for model in ALL_TABLES}
+
+
+def load_if_never_built(stdout=None) -> None:
+    """Bootstrap loader (``make run``): build the rollups once after the demo is loaded.
+
+    Afterwards the beat task refreshes them every ten minutes; a database whose
+    rollups were already built is left alone.
+    """
+    from households.models import SupportMeasure
+
+    if RollupWatermark.objects.filter(name=WATERMARK).exists() or not SupportMeasure.objects.exists():
+        return
+    result = rebuild()
+    if stdout is not None:
+        stdout.write(f"Agrégats des tableaux de bord calculés en {result.seconds:.1f} s.")
