@@ -9,7 +9,7 @@ class ReportingConfig(AppConfig):
     def ready(self) -> None:
         from core.bootstrap import register_loader
 
-        from . import access, catalogue, rollups  # noqa: F401 (catalogue registers its builder in reporting.builders)
+        from . import access, rollups
 
         access.register()
         register_loader(40, "rollups", rollups.load_if_never_built)

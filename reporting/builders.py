@@ -333,3 +333,5 @@ def _report_builder(describe: Callable[[ReportRun], _render.Report]) -> Builder:
 
 funding_report = register(ReportKind.FUNDING)(_report_builder(_funding.build_report))
 outcome_report = register(ReportKind.OUTCOME)(_report_builder(_outcome.build_report))
+
+from . import catalogue as _catalogue  # noqa: E402,F401  (registers the catalogue builder)

@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -106,6 +107,14 @@ def documented(**actions):
         return extend_schema_view(**specs)(viewset)
 
     return decorate
+
+
+def upsert_schema(*, summary: str, description, request, response):
+    """The OpenAPI description of an upsert action: 201 created, 200 updated, the update's preconditions."""
+    return extend_schema(
+        summary=summary, description=description, parameters=[IF_MATCH], request=request,
+        responses={201: response, 200: response, **WRITE_RESPONSES},
+    )
 
 
 def etag(obj) -> str:
@@ -256,8 +265,19 @@ class UpsertMixin:
         return self.get_queryset()
 
     def upsert(self, request, lookup: dict):
+        lookup = {name: self.clean_reference(name, value, request.data) for name, value in lookup.items()}
         with transaction.atomic():
             return self._upsert(request, lookup)
+
+    def clean_reference(self, name: str, value: str, body) -> str:
+        """The reference of the URL, checked like the model field; the body may repeat it, not contradict it."""
+        try:
+            self.model._meta.get_field(name).clean(value, None)
+        except DjangoValidationError as error:
+            raise DjangoValidationError({name: error.messages}) from None
+        if isinstance(body, dict) and name in body and body[name] != value:
+            raise DjangoValidationError({name: [_("Cette valeur diffère de celle de l'adresse de la requête.")]})
+        return value
 
     def _upsert(self, request, lookup: dict):
         found = self.upsert_queryset().filter(**lookup).values_list("pk", flat=True).first()

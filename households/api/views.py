@@ -38,6 +38,7 @@ from core.api.viewsets import (
     UpdateMixin,
     UpsertMixin,
     documented,
+    upsert_schema,
 )
 from core.models import AuditLog
 from households import services
@@ -104,19 +105,16 @@ class HouseholdViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, Upser
     def perform_create(self, data):
         return services.household_open(actor=self.actor, **data)
 
-    @extend_schema(
+    @upsert_schema(
         summary="Créer ou mettre à jour un ménage par votre numéro de dossier",
         description=(
             "Idempotent. Absent de votre organisation : créé avec sa mesure (project et identified_on obligatoires), 201. "
             "Présent : mis à jour (If-Match ou version obligatoire), 200."
         ),
-        parameters=[IF_MATCH],
-        request=s.HouseholdUpsertSerializer,
-        responses={201: s.HouseholdDetailSerializer, 200: s.HouseholdDetailSerializer, **WRITE_RESPONSES},
+        request=s.HouseholdUpsertSerializer, response=s.HouseholdDetailSerializer,
     )
     @action(detail=False, methods=["put"], url_path=r"reference/(?P<reference>[^/]{1,40})")
     def by_reference(self, request, reference: str):
-        self.upsert_mode = True
         return self.upsert(request, {"reference": reference})
 
     def upsert_queryset(self):

@@ -34,6 +34,7 @@ from core.api.viewsets import (
     UpdateMixin,
     UpsertMixin,
     documented,
+    upsert_schema,
 )
 from core.services import differing_fields
 from housing import services
@@ -55,18 +56,6 @@ from housing.models import (
 from . import serializers as s
 
 ORDER_BY_STAMPS = ["updated_at", "created_at", "id"]
-
-
-def _reference(field: str, value: str, body) -> str:
-    """The external reference of an upsert URL, checked like the model field; the body may repeat it, not contradict it."""
-    model_field = {"rpls_id": HousingUnit, "landlord_reference": HousingUnit, "tenant_reference": Lease}[field]._meta.get_field(field)
-    try:
-        model_field.clean(value, None)
-    except ValidationError as error:
-        raise ValidationError({field: error.messages}) from None
-    if isinstance(body, dict) and field in body and body[field] != value:
-        raise ValidationError({field: [_("Cette valeur diffère de celle de l'adresse de la requête.")]})
-    return value
 
 
 def _fixed_fields_unchanged(obj, data: dict, fixed: list[str]) -> None:
@@ -119,24 +108,21 @@ class HousingUnitViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, Ups
         # Among the units the actor's organisation owns (a landlord sees all of its stock).
         return self.get_queryset().filter(landlord_id=self.actor.organisation_id)
 
-    @extend_schema(
+    @upsert_schema(
         summary="Créer ou mettre à jour un logement de votre parc par son identifiant RPLS",
-        description=UNIT_UPSERT_DOC, parameters=[IF_MATCH], request=s.HousingUnitDetailSerializer,
-        responses={201: s.HousingUnitDetailSerializer, 200: s.HousingUnitDetailSerializer, **WRITE_RESPONSES},
+        description=UNIT_UPSERT_DOC, request=s.HousingUnitDetailSerializer, response=s.HousingUnitDetailSerializer,
     )
     @action(detail=False, methods=["put"], url_path=r"rpls/(?P<rpls_id>[^/]{1,60})")
     def by_rpls(self, request, rpls_id: str):
-        return self.upsert(request, {"rpls_id": _reference("rpls_id", rpls_id, request.data)})
+        return self.upsert(request, {"rpls_id": rpls_id})
 
-    @extend_schema(
+    @upsert_schema(
         summary="Créer ou mettre à jour un logement de votre parc par votre référence",
-        description=UNIT_UPSERT_DOC, parameters=[IF_MATCH], request=s.HousingUnitDetailSerializer,
-        responses={201: s.HousingUnitDetailSerializer, 200: s.HousingUnitDetailSerializer, **WRITE_RESPONSES},
+        description=UNIT_UPSERT_DOC, request=s.HousingUnitDetailSerializer, response=s.HousingUnitDetailSerializer,
     )
     @action(detail=False, methods=["put"], url_path=r"landlord-reference/(?P<landlord_reference>[^/]{1,60})")
     def by_landlord_reference(self, request, landlord_reference: str):
-        lookup = {"landlord_reference": _reference("landlord_reference", landlord_reference, request.data)}
-        return self.upsert(request, lookup)
+        return self.upsert(request, {"landlord_reference": landlord_reference})
 
 
 # --------------------------------------------------------------------------
@@ -193,19 +179,18 @@ class LeaseViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, UpsertMix
             F("ends_on").desc(nulls_first=True), "-starts_on", "-id"
         )
 
-    @extend_schema(
+    @upsert_schema(
         summary="Créer ou mettre à jour un de vos baux par le n° de locataire",
         description=gettext_lazy(
             "Idempotent. Aucun de vos baux ne porte ce n° : le bail est créé (201). Sinon le bail en cours "
             "(ou le plus récent) qui le porte est mis à jour (If-Match ou version obligatoire), 200 ; "
             "seuls la fin, le loyer, les charges et le glissement prévu changent."
         ),
-        parameters=[IF_MATCH], request=s.LeaseDetailSerializer,
-        responses={201: s.LeaseDetailSerializer, 200: s.LeaseDetailSerializer, **WRITE_RESPONSES},
+        request=s.LeaseDetailSerializer, response=s.LeaseDetailSerializer,
     )
     @action(detail=False, methods=["put"], url_path=r"tenant-reference/(?P<tenant_reference>[^/]{1,60})")
     def by_tenant_reference(self, request, tenant_reference: str):
-        return self.upsert(request, {"tenant_reference": _reference("tenant_reference", tenant_reference, request.data)})
+        return self.upsert(request, {"tenant_reference": tenant_reference})
 
     @extend_schema(
         summary="Enregistrer le glissement d'un bail glissant (décision de la CALEOL)",
